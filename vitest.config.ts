@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    // One real kube-apiserver + etcd for the whole run (VM_DHCP_TEST_CLUSTER=off skips it).
+    globalSetup: ["packages/core/test/cluster/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 300_000,
     reporters: ["default"],

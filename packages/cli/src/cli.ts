@@ -1,4 +1,5 @@
 import yargs from "yargs";
+import { agentCommand } from "./commands/agent.js";
 import { decodeCommand } from "./commands/decode.js";
 
 /** The version stamped into the bundle at build time, or the package version in development. */
@@ -10,19 +11,23 @@ const VERSION = process.env.VM_DHCP_VERSION ?? "0.1.0";
  */
 export async function runCli(argv: string[]): Promise<number> {
   let exitCode = 0;
-  await yargs(argv)
-    .scriptName("vm-dhcp")
-    .usage("$0 <command> [options]")
-    .command(decodeCommand((code) => (exitCode = code)))
-    .demandCommand(1, "name a command; see --help")
-    .strict()
-    .version(VERSION)
-    .help()
-    .wrap(100)
-    .fail((message, error) => {
-      process.stderr.write(`vm-dhcp: ${message ?? error?.message}\n`);
-      exitCode = 2;
-    })
-    .parseAsync();
+  try {
+    await yargs(argv)
+      .scriptName("vm-dhcp")
+      .usage("$0 <command> [options]")
+      .command(agentCommand)
+      .command(decodeCommand((code) => (exitCode = code)))
+      .demandCommand(1, "name a command; see --help")
+      .strict()
+      .version(VERSION)
+      .help()
+      .wrap(100)
+      // Throw instead of printing usage: a bad flag gets one clear line and exit code 2.
+      .fail(false)
+      .parseAsync();
+  } catch (error) {
+    process.stderr.write(`vm-dhcp: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
   return exitCode;
 }

@@ -10,7 +10,9 @@ interface DecodeArgs {
  * `vm-dhcp decode <packet>`: prints a DHCP message as JSON. The packet is a file holding the
  * raw UDP payload, or a hex string. Meant for operators reading captures and for bug reports.
  */
-export function decodeCommand(setExitCode: (code: number) => void): CommandModule<{}, DecodeArgs> {
+export function decodeCommand(
+  setExitCode: (code: number) => void,
+): CommandModule<object, DecodeArgs> {
   return {
     command: "decode <packet>",
     describe: "decode a DHCPv4 packet (a file of raw UDP payload bytes, or hex) and print it",
@@ -56,5 +58,7 @@ function jsonBytes(_key: string, value: unknown): unknown {
 }
 
 function isBufferJson(value: unknown): value is { type: "Buffer"; data: number[] } {
-  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer";
+  return (
+    typeof value === "object" && value !== null && (value as { type?: unknown }).type === "Buffer"
+  );
 }

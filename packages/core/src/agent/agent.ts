@@ -1,0 +1,228 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import { isIpv4 } from "@vm-dhcp/ipam";
+import type { Registry } from "prom-client";
+import { ResourceClient } from "../api/client.js";
+import { IP_POOL, type IpPool } from "../api/types.js";
+import type { Readiness } from "../http/server.js";
+import { Reflector, type ReflectorState } from "../kube/reflector.js";
+import { errorText, type Logger } from "../logger.js";
+import { DhcpServer } from "./dhcp-server.js";
+import { type Lease, LeaseStore, leasesOf } from "./lease-store.js";
+import { createAgentMetrics } from "./metrics.js";
+import { NtpResolver, type ResolveHost } from "./ntp-resolver.js";
+import { type ClientNotice, Responder } from "./responder.js";
+import { type Transport, UdpTransport } from "./udp-transport.js";
+
+/** How long to wait before trying to open the DHCP socket again. */
+const SOCKET_RETRY_MS = 2_000;
+
+/** `namespace/name` of the IPPool an agent serves. */
+export interface PoolRef {
+  namespace: string;
+  name: string;
+}
+
+export interface AgentOptions {
+  poolRef: PoolRef;
+  kubeConfig: KubeConfig;
+  /** Interface of the VM network; the pool's server address must be on it. */
+  nic: string;
+  /** Everything but the socket: watch, store, metrics, HTTP. */
+  dryRun: boolean;
+  logger: Logger;
+  registry: Registry;
+  /** Opens the DHCP sockets for the server address; UDP port 67 by default. */
+  createTransport?: (serverAddress: string) => Transport;
+  resolveHost?: ResolveHost;
+  /** Answering gate, for an agent that stands by while another one serves. */
+  isActive?: () => boolean;
+  onClientNotice?: (notice: ClientNotice) => void;
+}
+
+/**
+ * The data plane of one pool: keeps a lease store equal to what the IPPool says and serves it
+ * over DHCP. The store is built in full before the first packet is answered, rebuilt on every
+ * change of the pool (allocations and options alike), and kept as it is while the API server
+ * is unreachable, so clients keep getting their leases during a control-plane outage.
+ */
+export class Agent {
+  readonly #options: AgentOptions;
+  readonly #store = new LeaseStore();
+  readonly #metrics;
+  readonly #reflector: Reflector<IpPool>;
+  readonly #ntp: NtpResolver;
+  #pool: IpPool | undefined;
+  #server: DhcpServer | undefined;
+  #serverAddress: string | undefined;
+  #configError: string | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.#metrics = createAgentMetrics(options.registry);
+    this.#ntp = new NtpResolver({
+      logger: options.logger,
+      onChange: () => this.#rebuild(),
+      ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+    });
+    const { namespace, name } = options.poolRef;
+    const pools = new ResourceClient<IpPool>(options.kubeConfig, IP_POOL);
+    this.#reflector = new Reflector<IpPool>({
+      name: `ippool ${namespace}/${name}`,
+      kubeConfig: options.kubeConfig,
+      path: pools.path(namespace),
+      fieldSelector: `metadata.name=${name}`,
+      list: async () => {
+        const list = await pools.list(namespace);
+        return { ...list, items: list.items.filter((pool) => pool.metadata.name === name) };
+      },
+      onList: (items) => this.#setPool(items[0]),
+      onEvent: (type, pool) => this.#setPool(type === "DELETED" ? undefined : pool),
+      onState: (state) => this.#onWatchState(state),
+      logger: options.logger,
+    });
+  }
+
+  /** Starts watching; resolves once the store holds the pool's leases and DHCP is serving. */
+  async start(): Promise<void> {
+    await this.#reflector.start();
+    await this.#ensureServing();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#ntp.stop();
+    await this.#reflector.stop();
+    await this.#server?.stop();
+    this.#server = undefined;
+  }
+
+  /** The lease of a MAC, as the server would answer it now. */
+  lease(mac: string): Lease | undefined {
+    return this.#store.get(mac);
+  }
+
+  /** `/leases` dump: MAC -> lease. */
+  leases(): Record<string, Omit<Lease, "mac" | "options"> & Lease["options"]> {
+    const dump: Record<string, Omit<Lease, "mac" | "options"> & Lease["options"]> = {};
+    for (const lease of this.#store.leases()) {
+      dump[lease.mac] = { address: lease.address, ...lease.options };
+    }
+    return dump;
+  }
+
+  /** Ready when the pool is known, its spec usable, the socket open, and the watch current. */
+  readiness(): Readiness {
+    const watch = this.#reflector.state;
+    const serving = this.#options.dryRun || this.#server !== undefined;
+    const checks = {
+      watch,
+      pool: this.#pool ? "found" : "not found",
+      config: this.#configError ?? "ok",
+      serving: this.#options.dryRun ? "dry-run" : serving,
+      leases: this.#store.size,
+    };
+    const ready = watch === "synced" && !!this.#pool && !this.#configError && serving;
+    return { ready, checks };
+  }
+
+  /** Test and benchmark access to the packet path, without sockets. */
+  get server(): DhcpServer | undefined {
+    return this.#server;
+  }
+
+  #setPool(pool: IpPool | undefined): void {
+    const before = this.#pool;
+    this.#pool = pool;
+    if (!pool) {
+      if (before) this.#options.logger.warn("pool is gone; serving no leases", this.#logFields());
+      this.#store.clear();
+      this.#metrics.leases.set(0);
+      return;
+    }
+    const ntp = pool.spec.ipv4Config.ntp ?? [];
+    this.#ntp.watch(ntp.filter((entry) => !isIpv4(entry)));
+    this.#rebuild();
+    void this.#ensureServing();
+  }
+
+  #rebuild(): void {
+    const pool = this.#pool;
+    if (!pool) return;
+    const ntp = this.#ntp.addressesOf(pool.spec.ipv4Config.ntp ?? [], isIpv4);
+    const before = this.#store.size;
+    try {
+      this.#store.replace(leasesOf(pool, ntp));
+      this.#configError = undefined;
+    } catch (error) {
+      // An unusable spec keeps the last good leases rather than dropping every client.
+      this.#configError = errorText(error);
+      this.#options.logger.error("pool spec is unusable; keeping the last good leases", {
+        ...this.#logFields(),
+        err: this.#configError,
+      });
+      return;
+    }
+    this.#metrics.leases.set(this.#store.size);
+    if (this.#store.size !== before) {
+      this.#options.logger.info("leases updated", {
+        ...this.#logFields(),
+        leases: this.#store.size,
+      });
+    }
+  }
+
+  async #ensureServing(): Promise<void> {
+    const serverAddress = this.#pool?.spec.ipv4Config.serverIP;
+    if (this.#options.dryRun || this.#server || !serverAddress || this.#configError) return;
+    if (this.#serverAddress === serverAddress) return; // a start is already under way
+    this.#serverAddress = serverAddress;
+
+    const transport =
+      this.#options.createTransport?.(serverAddress) ?? new UdpTransport(serverAddress);
+    const server = new DhcpServer({
+      responder: new Responder(this.#store, this.#options.isActive),
+      transport,
+      metrics: this.#metrics,
+      logger: this.#options.logger,
+      ...(this.#options.onClientNotice ? { onClientNotice: this.#options.onClientNotice } : {}),
+    });
+    try {
+      await server.start();
+      this.#server = server;
+      this.#options.logger.info("serving DHCP", {
+        ...this.#logFields(),
+        serverAddress,
+        nic: this.#options.nic,
+      });
+    } catch (error) {
+      this.#serverAddress = undefined;
+      this.#options.logger.error("cannot open the DHCP socket; is the server address on the NIC?", {
+        ...this.#logFields(),
+        serverAddress,
+        nic: this.#options.nic,
+        err: errorText(error),
+        retryMs: SOCKET_RETRY_MS,
+      });
+      if (!this.#stopped) {
+        this.#retry = setTimeout(() => void this.#ensureServing(), SOCKET_RETRY_MS);
+      }
+    }
+  }
+
+  #onWatchState(state: ReflectorState): void {
+    const fields = { ...this.#logFields(), watch: state, leases: this.#store.size };
+    if (state === "disconnected") {
+      this.#options.logger.warn("lost the API server; serving the last known leases", fields);
+    } else if (state === "synced") {
+      this.#options.logger.info("watching the pool", fields);
+    }
+  }
+
+  #logFields() {
+    const { namespace, name } = this.#options.poolRef;
+    return { pool: `${namespace}/${name}` };
+  }
+}

@@ -1,0 +1,281 @@
+import {
+  BootOp,
+  BROADCAST_FLAG,
+  type DhcpMessage,
+  type DhcpOptions,
+  MessageType,
+  OptionCode,
+  parseMac,
+} from "@vm-dhcp/dhcp-codec";
+import { describe, expect, it } from "vitest";
+import type { IpPool } from "../api/types.js";
+import { LeaseStore, leasesOf } from "./lease-store.js";
+import { Responder } from "./responder.js";
+
+const SERVER = "192.0.2.2";
+const MAC = "52:54:00:aa:bb:01";
+const LEASED = "192.0.2.10";
+
+const pool: IpPool = {
+  metadata: { namespace: "default", name: "net-a" },
+  spec: {
+    networkName: "default/net-a",
+    ipv4Config: {
+      cidr: "192.0.2.0/24",
+      serverIP: SERVER,
+      pool: { start: "192.0.2.10", end: "192.0.2.200" },
+      router: "192.0.2.1",
+      dns: ["192.0.2.53"],
+      domainName: "vm.example",
+      domainSearch: ["vm.example", "example"],
+      ntp: ["192.0.2.123"],
+      leaseTime: 3600,
+    },
+  },
+  status: { ipv4: { allocated: { [LEASED]: MAC, "192.0.2.2": "RESERVED" } } },
+};
+
+function responder(active = true): Responder {
+  const store = new LeaseStore();
+  store.replace(leasesOf(pool));
+  return new Responder(store, () => active);
+}
+
+function request(
+  type: MessageType,
+  options: Partial<DhcpOptions> = {},
+  fields: Partial<DhcpMessage> = {},
+): DhcpMessage {
+  return {
+    op: BootOp.Request,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 0x1234,
+    secs: 0,
+    flags: 0,
+    ciaddr: "0.0.0.0",
+    yiaddr: "0.0.0.0",
+    siaddr: "0.0.0.0",
+    giaddr: "0.0.0.0",
+    chaddr: parseMac(MAC),
+    sname: "",
+    file: "",
+    ...fields,
+    options: { messageType: type, ...options },
+  };
+}
+
+function reply(outcome: ReturnType<Responder["respond"]>) {
+  if (outcome.kind !== "reply") throw new Error(`expected a reply, got silence: ${outcome.reason}`);
+  return outcome.reply;
+}
+
+describe("Responder.respond", () => {
+  it("offers the allocated address with every configured option to a DISCOVER", () => {
+    const { message, destination } = reply(responder().respond(request(MessageType.Discover)));
+    expect(message.op).toBe(BootOp.Reply);
+    expect(message.yiaddr).toBe(LEASED);
+    expect(message.xid).toBe(0x1234);
+    expect(destination).toEqual({ address: "255.255.255.255", port: 68 });
+    expect(message.options).toMatchObject({
+      messageType: MessageType.Offer,
+      serverIdentifier: SERVER,
+      subnetMask: "255.255.255.0",
+      routers: ["192.0.2.1"],
+      domainNameServers: ["192.0.2.53"],
+      domainName: "vm.example",
+      domainSearch: ["vm.example", "example"],
+      ntpServers: ["192.0.2.123"],
+      broadcastAddress: "192.0.2.255",
+      leaseTimeSeconds: 3600,
+      renewalTimeSeconds: 1800,
+      rebindingTimeSeconds: 3150,
+    });
+  });
+
+  it("sends only the options the client asked for, plus those RFC 2131 requires", () => {
+    const asked = [OptionCode.SubnetMask, OptionCode.Router];
+    const { message } = reply(
+      responder().respond(request(MessageType.Discover, { parameterRequestList: asked })),
+    );
+    expect(message.options.routers).toEqual(["192.0.2.1"]);
+    expect(message.options.domainNameServers).toBeUndefined();
+    expect(message.options.ntpServers).toBeUndefined();
+    expect(message.options.leaseTimeSeconds).toBe(3600);
+    expect(message.options.serverIdentifier).toBe(SERVER);
+  });
+
+  it("leaves out an option the pool does not configure instead of sending it empty", () => {
+    const bare: IpPool = structuredClone(pool);
+    delete bare.spec.ipv4Config.router;
+    bare.spec.ipv4Config.dns = [];
+    const store = new LeaseStore();
+    store.replace(leasesOf(bare));
+    const { message } = reply(new Responder(store).respond(request(MessageType.Discover)));
+    expect("routers" in message.options).toBe(false);
+    expect("domainNameServers" in message.options).toBe(false);
+  });
+
+  it.each([
+    [
+      "SELECTING with our server id and the leased address: ACK",
+      { serverIdentifier: SERVER, requestedIpAddress: LEASED },
+      {},
+      MessageType.Ack,
+    ],
+    [
+      "SELECTING with our server id and another address: NAK",
+      { serverIdentifier: SERVER, requestedIpAddress: "192.0.2.99" },
+      {},
+      MessageType.Nak,
+    ],
+    ["INIT-REBOOT asking for the lease: ACK", { requestedIpAddress: LEASED }, {}, MessageType.Ack],
+    [
+      "INIT-REBOOT asking for a wrong address: NAK",
+      { requestedIpAddress: "192.0.2.99" },
+      {},
+      MessageType.Nak,
+    ],
+    ["RENEWING from the leased address: ACK", {}, { ciaddr: LEASED }, MessageType.Ack],
+    ["RENEWING from another address: NAK", {}, { ciaddr: "192.0.2.99" }, MessageType.Nak],
+  ] as const)("%s", (_why, options, fields, expected) => {
+    const { message } = reply(responder().respond(request(MessageType.Request, options, fields)));
+    expect(message.options.messageType).toBe(expected);
+    if (expected === MessageType.Nak) {
+      expect(message.yiaddr).toBe("0.0.0.0");
+      expect(message.options.leaseTimeSeconds).toBeUndefined();
+    }
+  });
+
+  it.each([
+    [
+      "a MAC the control plane did not allocate",
+      request(MessageType.Discover, {}, { chaddr: parseMac("52:54:00:00:00:99") }),
+      "unknown-client",
+    ],
+    [
+      "a REQUEST for another server's offer",
+      request(MessageType.Request, { serverIdentifier: "192.0.2.3", requestedIpAddress: LEASED }),
+      "other-server",
+    ],
+    [
+      "a BOOTREPLY seen on the wire",
+      { ...request(MessageType.Offer), op: BootOp.Reply },
+      "not-a-request",
+    ],
+    [
+      "a BOOTP request without option 53",
+      { ...request(MessageType.Discover), options: {} },
+      "no-message-type",
+    ],
+  ] as const)("stays silent for %s", (_why, message, reason) => {
+    expect(responder().respond(message)).toEqual({ kind: "silent", reason });
+  });
+
+  it("stays silent while its gate is closed (standby agent)", () => {
+    expect(responder(false).respond(request(MessageType.Discover))).toMatchObject({
+      reason: "inactive",
+    });
+  });
+
+  it.each([
+    [
+      "a relayed request goes back to the relay on port 67",
+      { ciaddr: LEASED, giaddr: "198.51.100.1" },
+      { address: "198.51.100.1", port: 67 },
+    ],
+    [
+      "a renewing client with an address gets a unicast",
+      { ciaddr: LEASED },
+      { address: LEASED, port: 68 },
+    ],
+    ["a client without an address gets a broadcast", {}, { address: "255.255.255.255", port: 68 }],
+  ] as const)("addresses replies per RFC 2131 4.1: %s", (_why, fields, destination) => {
+    const asked = "ciaddr" in fields ? {} : { requestedIpAddress: LEASED };
+    const outcome = responder().respond(request(MessageType.Request, asked, fields));
+    expect(reply(outcome).message.options.messageType).toBe(MessageType.Ack);
+    expect(reply(outcome).destination).toEqual(destination);
+  });
+
+  it("broadcasts a NAK even to a client that has an address, and sets the broadcast bit via relays", () => {
+    const direct = reply(
+      responder().respond(request(MessageType.Request, {}, { ciaddr: "192.0.2.99" })),
+    );
+    expect(direct.destination).toEqual({ address: "255.255.255.255", port: 68 });
+    const relayed = reply(
+      responder().respond(
+        request(
+          MessageType.Request,
+          { requestedIpAddress: "192.0.2.99" },
+          { giaddr: "198.51.100.1" },
+        ),
+      ),
+    );
+    expect(relayed.message.flags & BROADCAST_FLAG).toBe(BROADCAST_FLAG);
+    expect(relayed.destination.port).toBe(67);
+  });
+
+  it("acknowledges an INFORM with options but without an address or lease time", () => {
+    const { message, destination } = reply(
+      responder().respond(request(MessageType.Inform, {}, { ciaddr: LEASED })),
+    );
+    expect(message.options.messageType).toBe(MessageType.Ack);
+    expect(message.yiaddr).toBe("0.0.0.0");
+    expect(message.options.leaseTimeSeconds).toBeUndefined();
+    expect(message.options.routers).toEqual(["192.0.2.1"]);
+    expect(destination).toEqual({ address: LEASED, port: 68 });
+  });
+
+  it.each([
+    ["RELEASE from the leased address", MessageType.Release, {}, { ciaddr: LEASED }, "release"],
+    [
+      "DECLINE of the offered address",
+      MessageType.Decline,
+      { requestedIpAddress: LEASED, serverIdentifier: SERVER },
+      {},
+      "decline",
+    ],
+  ] as const)("records a %s without answering", (_why, type, options, fields, kind) => {
+    const outcome = responder().respond(request(type, options, fields));
+    expect(outcome.kind).toBe("silent");
+    expect(outcome.notice).toEqual({ kind, mac: MAC, address: LEASED });
+  });
+
+  it("echoes the client identifier and, for relays, the relay agent information", () => {
+    const clientIdentifier = new Uint8Array([1, 0x52, 0x54, 0, 0xaa, 0xbb, 1]);
+    const relayAgentInformation = [{ code: 1, data: new Uint8Array([7, 7]) }];
+    const { message } = reply(
+      responder().respond(
+        request(
+          MessageType.Discover,
+          { clientIdentifier, relayAgentInformation },
+          { giaddr: "198.51.100.1" },
+        ),
+      ),
+    );
+    expect(message.options.clientIdentifier).toEqual(clientIdentifier);
+    expect(message.options.relayAgentInformation).toEqual(relayAgentInformation);
+  });
+
+  it("honours the client's maximum message size but never below 576", () => {
+    const big = reply(responder().respond(request(MessageType.Discover, { maxMessageSize: 1500 })));
+    const tiny = reply(responder().respond(request(MessageType.Discover, { maxMessageSize: 300 })));
+    expect(big.maxMessageSize).toBe(1500);
+    expect(tiny.maxMessageSize).toBe(576);
+  });
+
+  it("serves an address that moved to another MAC to the new MAC only, at once", () => {
+    const store = new LeaseStore();
+    store.replace(leasesOf(pool));
+    const responderNow = new Responder(store);
+    const moved: IpPool = structuredClone(pool);
+    moved.status = { ipv4: { allocated: { [LEASED]: "52:54:00:aa:bb:02" } } };
+    store.replace(leasesOf(moved));
+    expect(responderNow.respond(request(MessageType.Discover))).toMatchObject({
+      reason: "unknown-client",
+    });
+    const other = request(MessageType.Discover, {}, { chaddr: parseMac("52:54:00:aa:bb:02") });
+    expect(reply(responderNow.respond(other)).message.yiaddr).toBe(LEASED);
+  });
+});
