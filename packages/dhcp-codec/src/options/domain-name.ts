@@ -1,0 +1,100 @@
+import { invalidValue } from "../errors.js";
+import { readLatin1, requireString } from "../latin1.js";
+import type { OptionSlice } from "./codec.js";
+
+/** Longest label (RFC 1035 §2.3.4). */
+export const MAX_LABEL_LENGTH = 63;
+/** Longest name in wire form, length bytes and root label included (RFC 1035 §2.3.4). */
+export const MAX_NAME_LENGTH = 255;
+
+/** Text form of a name split into labels; `absolute` when it ended with a dot. */
+export interface NameLabels {
+  labels: string[];
+  absolute: boolean;
+}
+
+/**
+ * Splits dotted text into labels for the wire (RFC 1035 §3.1). `"."` is the root (no
+ * labels), `""` is the empty name, a trailing dot marks the name absolute. Each label must
+ * have 1..63 one-byte characters. Throws `INVALID_VALUE` naming `field`.
+ */
+export function splitName(text: string, field: string): NameLabels {
+  requireString(text, field);
+  if (text === "" || text === ".") return { labels: [], absolute: text === "." };
+  const absolute = text.endsWith(".");
+  const labels = (absolute ? text.slice(0, -1) : text).split(".");
+  for (const label of labels) {
+    if (label.length === 0 || label.length > MAX_LABEL_LENGTH) {
+      throw invalidValue(field, `label ${JSON.stringify(label)} of ${text} is not 1..63 bytes`);
+    }
+  }
+  return { labels, absolute };
+}
+
+/** Wire length of `labels` (a length byte each), without any terminating root label. */
+export function labelsLength(labels: readonly string[]): number {
+  let length = 0;
+  for (const label of labels) length += 1 + label.length;
+  return length;
+}
+
+/** Throws `INVALID_VALUE` when a name of `wireLength` bytes exceeds 255 (RFC 1035 §2.3.4). */
+export function requireNameLength(wireLength: number, text: string, field: string): void {
+  if (wireLength > MAX_NAME_LENGTH) {
+    throw invalidValue(field, `name ${JSON.stringify(text)} is ${wireLength} bytes on the wire`);
+  }
+}
+
+/** Writes one label (length byte then text) at `offset`; returns the offset after it. */
+export function writeLabel(label: string, target: Uint8Array, offset: number, field: string) {
+  target[offset] = label.length;
+  for (let i = 0; i < label.length; i++) {
+    const unit = label.charCodeAt(i);
+    if (unit > 0xff)
+      throw invalidValue(field, `label ${JSON.stringify(label)} is not one byte per character`);
+    target[offset + 1 + i] = unit;
+  }
+  return offset + 1 + label.length;
+}
+
+/**
+ * Reads the label whose length byte is at `at` (already checked to be 1..63 and in range)
+ * as text. A dot inside a label cannot be told apart from a separator in text form, so it
+ * is rejected as `BAD_DOMAIN_NAME` instead of being silently merged.
+ */
+export function readLabel(slice: OptionSlice, at: number, length: number): string {
+  const bytes = slice.bytes;
+  for (let i = at + 1; i <= at + length; i++) {
+    if (bytes[i] === 0x2e) {
+      throw slice.error("BAD_DOMAIN_NAME", i, "label contains a dot", "no '.' in a label", "'.'");
+    }
+  }
+  return readLatin1(bytes, at + 1, at + 1 + length);
+}
+
+/**
+ * Checks the length byte at `at` of a label that must be a plain label (RFC 1035 §4.1.4:
+ * top bits 00) whose data lies within the slice. Returns the label length.
+ */
+export function plainLabelLength(slice: OptionSlice, at: number): number {
+  const length = slice.bytes[at] ?? 0;
+  if (length > MAX_LABEL_LENGTH) {
+    throw slice.error(
+      "BAD_DOMAIN_NAME",
+      at,
+      "reserved or compressed label type",
+      "0..63",
+      `${length}`,
+    );
+  }
+  if (at + 1 + length > slice.bytes.length) {
+    throw slice.error(
+      "BAD_DOMAIN_NAME",
+      at,
+      "label runs past the end of the option",
+      `${length} bytes`,
+      `${slice.bytes.length - at - 1} bytes`,
+    );
+  }
+  return length;
+}
