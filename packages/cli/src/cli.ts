@@ -1,6 +1,7 @@
 import yargs from "yargs";
 import { agentCommand } from "./commands/agent.js";
 import { decodeCommand } from "./commands/decode.js";
+import { webhookCommand } from "./commands/webhook.js";
 
 /** The version stamped into the bundle at build time, or the package version in development. */
 const VERSION = process.env.VM_DHCP_VERSION ?? "0.1.0";
@@ -17,6 +18,7 @@ export async function runCli(argv: string[]): Promise<number> {
       .usage("$0 <command> [options]")
       .command(agentCommand)
       .command(decodeCommand((code) => (exitCode = code)))
+      .command(webhookCommand)
       .demandCommand(1, "name a command; see --help")
       .strict()
       .version(VERSION)

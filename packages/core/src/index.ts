@@ -10,3 +10,4 @@ export * from "./api/index.js";
 export * from "./http/server.js";
 export * from "./kube/reflector.js";
 export * from "./logger.js";
+export * from "./webhook/index.js";
