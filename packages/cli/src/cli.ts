@@ -1,5 +1,6 @@
 import yargs from "yargs";
 import { agentCommand } from "./commands/agent.js";
+import { controllerCommand } from "./commands/controller.js";
 import { decodeCommand } from "./commands/decode.js";
 import { webhookCommand } from "./commands/webhook.js";
 
@@ -17,6 +18,7 @@ export async function runCli(argv: string[]): Promise<number> {
       .scriptName("vm-dhcp")
       .usage("$0 <command> [options]")
       .command(agentCommand)
+      .command(controllerCommand)
       .command(decodeCommand((code) => (exitCode = code)))
       .command(webhookCommand)
       .demandCommand(1, "name a command; see --help")

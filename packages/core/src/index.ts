@@ -7,6 +7,7 @@ export * from "./agent/agent.js";
 export * from "./agent/lease-store.js";
 export * from "./agent/responder.js";
 export * from "./api/index.js";
+export * from "./controller/index.js";
 export * from "./http/server.js";
 export * from "./kube/reflector.js";
 export * from "./logger.js";

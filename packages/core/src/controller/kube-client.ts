@@ -21,6 +21,21 @@ export interface KubeClientOptions {
   onCall?: (call: ApiCall) => void;
   /** Credentials are re-read after this long, so rotated tokens are picked up. */
   credentialsTtlMs?: number;
+  /**
+   * Checked before every call that is not a GET: false refuses it with a
+   * {@link WriteRefusedError} before anything is sent. A deposed leader's client says false
+   * the moment its lease runs out, so no write of it can land afterwards.
+   */
+  canWrite?: () => boolean;
+}
+
+/** A write refused by {@link KubeClientOptions.canWrite}: this process may not write now. */
+export class WriteRefusedError extends Error {
+  override readonly name = "WriteRefusedError";
+  readonly code = "WRITE_REFUSED";
+  constructor(method: string, path: string) {
+    super(`${method} ${path} refused: this controller is not the leader`);
+  }
 }
 
 /** Query parameters of a call; undefined values are left out. */
@@ -134,6 +149,9 @@ export class KubeClient {
 
   /** One call; the answer's JSON body, or an `ApiException` for any non-2xx status. */
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+    if (method !== "GET" && this.#options.canWrite && !this.#options.canWrite()) {
+      throw new WriteRefusedError(method, path);
+    }
     const started = performance.now();
     let code = 0;
     try {

@@ -72,6 +72,7 @@ export class LeaderElector {
   #observed: { record: string; at: number } | undefined;
   #stopped = false;
   #running: Promise<void> | undefined;
+  #lastContactAt = 0;
 
   constructor(options: LeaderElectorOptions) {
     if (options.renewDeadlineMs >= options.leaseDurationMs) {
@@ -89,6 +90,11 @@ export class LeaderElector {
 
   /** The holder seen at the last attempt. */
   holder: string | undefined;
+
+  /** When an attempt last reached the API server (clock ms); 0 before the first. */
+  get lastContactAt(): number {
+    return this.#lastContactAt;
+  }
 
   start(): void {
     this.#running ??= this.#loop();
@@ -114,6 +120,7 @@ export class LeaderElector {
       let renewed = false;
       try {
         renewed = await this.#tryAcquireOrRenew();
+        this.#lastContactAt = this.#clock.now();
       } catch (error) {
         this.#options.logger.debug("leader lease attempt failed", { err: errorText(error) });
       }

@@ -28,8 +28,17 @@ export interface ControllerMetrics {
   leader: Gauge;
 }
 
+/** Where gauges read at scrape time get their values. */
+export interface ControllerMetricSources {
+  /** Keys waiting per work queue now. */
+  queueDepths?: () => Record<string, number>;
+}
+
 /** Creates and registers the controller's metrics. */
-export function createControllerMetrics(registry: Registry): ControllerMetrics {
+export function createControllerMetrics(
+  registry: Registry,
+  sources: ControllerMetricSources = {},
+): ControllerMetrics {
   const registers = [registry];
   const poolLabels: PoolMetricLabels[] = ["ippool", "cidr", "network"];
   return {
@@ -64,17 +73,24 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
       registers,
     }),
-    ...createQueueAndApiMetrics(registers),
+    ...createQueueAndApiMetrics(registers, sources),
   };
 }
 
-function createQueueAndApiMetrics(registers: Registry[]) {
+function createQueueAndApiMetrics(registers: Registry[], sources: ControllerMetricSources) {
   return {
     queueDepth: new Gauge({
       name: "vmdhcpcontroller_workqueue_depth",
       help: "Keys waiting in a work queue",
       labelNames: ["queue"] as const,
       registers,
+      collect() {
+        if (!sources.queueDepths) return;
+        this.reset();
+        for (const [queue, depth] of Object.entries(sources.queueDepths())) {
+          this.set({ queue }, depth);
+        }
+      },
     }),
     poolStatusWrites: new Counter({
       name: "vmdhcpcontroller_ippool_status_writes_total",
