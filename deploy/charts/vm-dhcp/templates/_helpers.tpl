@@ -43,15 +43,16 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
-{{/* The image of every role. */}}
+{{/* The image of every role. A tag given as a number (--set image.tag=2) is a string too. */}}
 {{- define "vm-dhcp.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
 {{- end }}
 
 {{/* The image of the agent pods: the chart's image unless agent.image overrides it. */}}
 {{- define "vm-dhcp.agent.image" -}}
 {{- $repository := default .Values.image.repository .Values.agent.image.repository }}
 {{- $tag := default (default .Chart.AppVersion .Values.image.tag) .Values.agent.image.tag }}
+{{- $tag = toString $tag }}
 {{- printf "%s:%s" $repository $tag }}
 {{- end }}
 

@@ -1,0 +1,436 @@
+/**
+ * The Helm chart against the real test API server: the rendered manifests pass
+ * `kubectl apply --dry-run=server` (schemas, CRDs, admission), and the chart's RBAC, applied
+ * for real under its own release name and namespace, gives each role's service account
+ * exactly what it needs, checked with the service accounts' own tokens.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../cluster/binaries.js";
+import { type Kubectl, kubectlAs, mustKubectl } from "../cluster/kubectl.js";
+import { freePort } from "../cluster/ports.js";
+import { type LoggedProcess, spawnLogged, stopProcess, tailLog } from "../cluster/process.js";
+import type { TestClusterInfo } from "../cluster/test-cluster.js";
+import { createNamespace, describeWithCluster } from "../cluster/use-cluster.js";
+import { ensureHelm, type Manifest, parseManifests, renderChart } from "./helm.js";
+
+const found = await ensureHelm();
+if (!found.ok) console.warn(`Helm chart on the test cluster: SKIPPED, ${found.reason}`);
+
+const SERVICE_MONITOR_CRD = join(
+  REPO_ROOT,
+  "packages/core/test/chart/fixtures/monitoring.coreos.com_servicemonitors.yaml",
+);
+const SERVICE_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/ServiceMonitor";
+/** Cluster-wide kinds that would change how the shared API server admits everyone's writes. */
+const NOT_APPLIED = new Set(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
+const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
+const CLI_MAIN = join(REPO_ROOT, "packages", "cli", "src", "main.ts");
+const TSCONFIG = join(REPO_ROOT, "tsconfig.check.json");
+const POLL_MS = 200;
+/**
+ * Server-side apply, so objects the harness made (the CRDs) are compared field by field
+ * rather than through kubectl's last-applied annotation; the same values raise no conflict.
+ */
+const DRY_RUN_APPLY = [
+  "apply",
+  "--server-side",
+  "--dry-run=server",
+  "--field-manager=vm-dhcp-chart",
+];
+const AGENT_TIMEOUT_MS = 30_000;
+
+const asList = (items: Manifest[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A kubeconfig that authenticates with a TokenRequest token of a chart service account. */
+async function serviceAccountKubectl(
+  cluster: TestClusterInfo,
+  admin: Kubectl,
+  dir: string,
+  namespace: string,
+  account: string,
+): Promise<{ kubectl: Kubectl; kubeconfig: string }> {
+  const token = (await mustKubectl(admin, ["create", "token", account, "-n", namespace])).trim();
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "test",
+        cluster: { server: cluster.server, "certificate-authority": cluster.caFile },
+      },
+    ],
+    users: [{ name: account, user: { token } }],
+    contexts: [{ name: account, context: { cluster: "test", user: account, namespace } }],
+    "current-context": account,
+  };
+  const kubeconfig = join(dir, `kubeconfig-${account}.json`);
+  await writeFile(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+  const kubeconfigs = {
+    admin: kubeconfig,
+    controller: kubeconfig,
+    agent: kubeconfig,
+    webhook: kubeconfig,
+  };
+  return { kubectl: kubectlAs({ dir: join(dir, account), kubeconfigs }, "agent"), kubeconfig };
+}
+
+/** GET on 127.0.0.1:port; undefined while nothing listens. */
+function httpGet(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path, timeout: 2_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once("timeout", () => req.destroy());
+    req.once("error", () => resolve(undefined));
+    req.end();
+  });
+}
+
+describeWithCluster("Helm chart on the test cluster", (cluster) => {
+  const admin = kubectlAs(cluster, "admin");
+  const helm = found.ok ? found.helm : "";
+  let ns = "";
+  let dir = "";
+
+  beforeAll(async () => {
+    ns = await createNamespace(admin, "pkg-chart");
+    dir = await mkdtemp(join(tmpdir(), "vm-dhcp-pkg-chart-"));
+    const applied = await mustKubectl(admin, [
+      "apply",
+      "--server-side",
+      "--field-manager=vm-dhcp-chart-test",
+      "-f",
+      SERVICE_MONITOR_CRD,
+      "-o",
+      "name",
+    ]);
+    await mustKubectl(admin, [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      applied.trim(),
+    ]);
+  });
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  describe.skipIf(!found.ok)("kubectl apply --dry-run=server", () => {
+    it("accepts every rendered object (CRDs, ServiceMonitor) and creates none", async () => {
+      const yaml = await renderChart(helm, "pkgdry", ns, ["--include-crds", SERVICE_MONITOR_API]);
+      const objects = parseManifests(yaml);
+      const result = await admin([...DRY_RUN_APPLY, "-f", "-"], yaml);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      for (const object of objects) {
+        expect(result.stdout).toContain(`/${object.metadata.name} `);
+      }
+      expect(result.stdout).toMatch(/servicemonitor\.monitoring\.coreos\.com\/pkgdry-vm-dhcp/);
+      const left = await admin(["get", "deployments,services,secrets", "-n", ns, "-o", "name"]);
+      expect(left.stdout).not.toContain("pkgdry");
+    });
+
+    it.each([
+      { why: "a port out of range", set: "webhook.httpsPort=70000", error: "containerPort" },
+      {
+        why: "an unknown image pull policy",
+        set: "image.pullPolicy=Sometimes",
+        error: "imagePullPolicy",
+      },
+      { why: "negative replicas", set: "controller.replicas=-1", error: "replicas" },
+    ])("is rejected by the server for $why", async ({ set, error }) => {
+      const yaml = await renderChart(helm, "pkgbad", ns, ["--set", set]);
+      const result = await admin([...DRY_RUN_APPLY, "-f", "-"], yaml);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(error);
+    });
+  });
+
+  describe.skipIf(!found.ok)("RBAC applied for real", () => {
+    const accounts = { agent: "", controller: "", webhook: "" };
+    const as = {} as Record<keyof typeof accounts, Kubectl>;
+    let release = "";
+    let agentKubeconfig = "";
+
+    beforeAll(async () => {
+      // The release is named after the test namespace, so its cluster-wide roles never meet
+      // the harness's own vm-dhcp-* roles.
+      release = ns;
+      const objects = parseManifests(await renderChart(helm, release, ns, [SERVICE_MONITOR_API]));
+      const applied = objects.filter((object) => !NOT_APPLIED.has(object.kind));
+      await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], asList(applied));
+      for (const role of Object.keys(accounts) as (keyof typeof accounts)[]) {
+        accounts[role] = `${release}-vm-dhcp-${role}`;
+        const made = await serviceAccountKubectl(cluster, admin, dir, ns, accounts[role]);
+        as[role] = made.kubectl;
+        if (role === "agent") agentKubeconfig = made.kubeconfig;
+      }
+    });
+
+    afterAll(async () => {
+      if (!release) return;
+      const selector = `app.kubernetes.io/instance=${release}`;
+      await admin(["delete", "clusterrole,clusterrolebinding", "-l", selector, "--wait=false"]);
+    });
+
+    /** `kubectl auth can-i` with the account's own token: "yes" or "no". */
+    async function canI(role: keyof typeof accounts, args: string[]): Promise<string> {
+      const resolved = args.map((arg) => arg.replace("<ns>", ns).replace("<release>", release));
+      return (await as[role](["auth", "can-i", ...resolved])).stdout.trim();
+    }
+
+    it("authenticates each role as its chart service account", async () => {
+      for (const role of Object.keys(accounts) as (keyof typeof accounts)[]) {
+        const who = await mustKubectl(as[role], [
+          "auth",
+          "whoami",
+          "-o",
+          "jsonpath={.status.userInfo.username}",
+        ]);
+        expect(who).toBe(`system:serviceaccount:${ns}:${accounts[role]}`);
+      }
+    });
+
+    const POOLS = "ippools.network.harvesterhci.io";
+    const CFGS = "virtualmachinenetworkconfigs.network.harvesterhci.io";
+    const VMS = "virtualmachines.kubevirt.io";
+    const NADS = "network-attachment-definitions.k8s.cni.cncf.io";
+    const VWC = "validatingwebhookconfigurations";
+    const MWC = "mutatingwebhookconfigurations";
+    it.each([
+      { role: "agent", args: ["get", POOLS, "-A"], allowed: "yes", why: "reads its pool" },
+      { role: "agent", args: ["watch", POOLS, "-A"], allowed: "yes", why: "follows it" },
+      { role: "agent", args: ["patch", POOLS, "-A"], allowed: "no", why: "never writes" },
+      {
+        role: "agent",
+        args: ["update", POOLS, "--subresource=status", "-A"],
+        allowed: "no",
+        why: "status is the controller's",
+      },
+      {
+        role: "agent",
+        args: ["list", CFGS, "-A"],
+        allowed: "no",
+        why: "leases come from the pool",
+      },
+      { role: "agent", args: ["get", "secrets", "-n", "<ns>"], allowed: "no", why: "no secrets" },
+      { role: "agent", args: ["list", "pods", "-n", "<ns>"], allowed: "no", why: "nothing else" },
+      { role: "controller", args: ["watch", POOLS, "-A"], allowed: "yes", why: "reconciles pools" },
+      {
+        role: "controller",
+        args: ["update", POOLS, "-A"],
+        allowed: "no",
+        why: "pool specs are the operator's",
+      },
+      {
+        role: "controller",
+        args: ["delete", POOLS, "-A"],
+        allowed: "no",
+        why: "pool specs are the operator's",
+      },
+      {
+        role: "controller",
+        args: ["patch", POOLS, "--subresource=status", "-A"],
+        allowed: "yes",
+        why: "keeps status",
+      },
+      {
+        role: "controller",
+        args: ["create", CFGS, "-n", "default"],
+        allowed: "yes",
+        why: "one per VM",
+      },
+      {
+        role: "controller",
+        args: ["delete", CFGS, "-n", "default"],
+        allowed: "yes",
+        why: "VM deleted",
+      },
+      {
+        role: "controller",
+        args: ["patch", CFGS, "--subresource=status", "-A"],
+        allowed: "yes",
+        why: "allocations",
+      },
+      {
+        role: "controller",
+        args: ["watch", VMS, "-A"],
+        allowed: "yes",
+        why: "VMs drive vmnetcfgs",
+      },
+      { role: "controller", args: ["patch", VMS, "-A"], allowed: "no", why: "VMs are read only" },
+      { role: "controller", args: ["patch", NADS, "-A"], allowed: "yes", why: "links the pool" },
+      {
+        role: "controller",
+        args: ["delete", NADS, "-A"],
+        allowed: "no",
+        why: "NADs are the operator's",
+      },
+      {
+        role: "controller",
+        args: ["create", "pods", "-n", "<ns>"],
+        allowed: "yes",
+        why: "agent pods",
+      },
+      {
+        role: "controller",
+        args: ["delete", "pods", "-n", "<ns>"],
+        allowed: "yes",
+        why: "agent pods",
+      },
+      {
+        role: "controller",
+        args: ["create", "pods", "-n", "default"],
+        allowed: "no",
+        why: "own namespace only",
+      },
+      {
+        role: "controller",
+        args: ["update", "leases.coordination.k8s.io", "-n", "<ns>"],
+        allowed: "yes",
+        why: "leader election",
+      },
+      {
+        role: "controller",
+        args: ["update", "leases.coordination.k8s.io", "-n", "default"],
+        allowed: "no",
+        why: "own namespace only",
+      },
+      { role: "controller", args: ["list", "nodes"], allowed: "yes", why: "CIDR annotation" },
+      { role: "controller", args: ["patch", "nodes"], allowed: "no", why: "nodes are read only" },
+      {
+        role: "controller",
+        args: ["create", "events", "-n", "default"],
+        allowed: "yes",
+        why: "events",
+      },
+      {
+        role: "controller",
+        args: ["get", "secrets", "-n", "<ns>"],
+        allowed: "no",
+        why: "no secrets",
+      },
+      { role: "webhook", args: ["list", POOLS, "-A"], allowed: "yes", why: "overlap checks" },
+      { role: "webhook", args: ["list", CFGS, "-A"], allowed: "yes", why: "pool still in use" },
+      {
+        role: "webhook",
+        args: ["update", POOLS, "-A"],
+        allowed: "no",
+        why: "admission only reads",
+      },
+      { role: "webhook", args: ["get", NADS, "-n", "default"], allowed: "yes", why: "NAD exists" },
+      { role: "webhook", args: ["watch", "nodes"], allowed: "yes", why: "CIDR annotation" },
+      {
+        role: "webhook",
+        args: ["patch", `${VWC}/<release>-vm-dhcp-webhook`],
+        allowed: "yes",
+        why: "CA bundle",
+      },
+      {
+        role: "webhook",
+        args: ["patch", `${MWC}/<release>-vm-dhcp-webhook`],
+        allowed: "yes",
+        why: "CA bundle",
+      },
+      {
+        role: "webhook",
+        args: ["patch", `${VWC}/someone-else`],
+        allowed: "no",
+        why: "only its own",
+      },
+      {
+        role: "webhook",
+        args: ["update", "secrets/<release>-vm-dhcp-webhook-tls", "-n", "<ns>"],
+        allowed: "yes",
+        why: "its certificate",
+      },
+      {
+        role: "webhook",
+        args: ["get", "secrets/other", "-n", "<ns>"],
+        allowed: "no",
+        why: "only its own",
+      },
+      {
+        role: "webhook",
+        args: ["create", "secrets", "-n", "<ns>"],
+        allowed: "no",
+        why: "chart makes it",
+      },
+    ] as const)("$role can-i $args.0 $args.1: $allowed ($why)", async ({ role, args, allowed }) => {
+      expect(await canI(role, [...args])).toBe(allowed);
+    });
+
+    it("lets the agent, as the chart's agent account, serve its pool's leases", async () => {
+      const pool = {
+        apiVersion: "network.harvesterhci.io/v1alpha1",
+        kind: "IPPool",
+        metadata: { name: "chart-pool", namespace: ns },
+        spec: {
+          networkName: "default/chart-net",
+          ipv4Config: {
+            cidr: "192.0.2.0/24",
+            serverIP: "192.0.2.2",
+            router: "192.0.2.1",
+            pool: { start: "192.0.2.10", end: "192.0.2.50" },
+            leaseTime: 600,
+          },
+        },
+      };
+      await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], JSON.stringify(pool));
+      const status = { status: { ipv4: { allocated: { "192.0.2.20": "52:54:00:c4:a7:01" } } } };
+      await mustKubectl(admin, [
+        ...["patch", "ippool", "chart-pool", "-n", ns, "--subresource=status", "--type=merge"],
+        ...["-p", JSON.stringify(status)],
+      ]);
+
+      const port = await freePort();
+      const proc = spawnLogged(
+        "agent",
+        "env",
+        [
+          `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+          ...[process.execPath, "--import", TSX, CLI_MAIN, "agent", "--dry-run"],
+          ...[`--ippool-ref=${ns}/chart-pool`, `--kubeconfig=${agentKubeconfig}`],
+          ...[`--http-port=${port}`, "--enable-cache-dump-api"],
+        ],
+        join(dir, "agent.log"),
+      );
+      try {
+        const leases = await waitForLeases(proc, port);
+        expect(leases["52:54:00:c4:a7:01"]).toMatchObject({ address: "192.0.2.20" });
+      } finally {
+        await stopProcess(proc, 5_000);
+      }
+    });
+  });
+});
+
+/** Polls the agent's /leases until it holds one lease; fails with its log if it exits. */
+async function waitForLeases(proc: LoggedProcess, port: number): Promise<Record<string, object>> {
+  const deadline = Date.now() + AGENT_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null)
+      throw new Error(`agent exited:\n${await tailLog(proc.logFile)}`);
+    const answer = await httpGet(port, "/leases");
+    if (answer?.status === 200) {
+      const leases = JSON.parse(answer.body) as Record<string, object>;
+      if (Object.keys(leases).length > 0) return leases;
+    }
+    await sleep(POLL_MS);
+  }
+  throw new Error(`no leases within ${AGENT_TIMEOUT_MS} ms:\n${await tailLog(proc.logFile)}`);
+}
