@@ -152,6 +152,8 @@ export class PoolAllocator {
   #state: PoolAllocatorState = "loading";
   #loadError: IpamError | undefined;
   #stale = true;
+  /** Versions seen on the watch that were not ours when seen. */
+  readonly #unexplained = new Set<string>();
   #fix: AllocatedChanges = new Map();
   #pending: Intent[] = [];
   #draining = false;
@@ -218,7 +220,10 @@ export class PoolAllocator {
     const version = pool.metadata.resourceVersion;
     if (!version || version === this.#base?.metadata.resourceVersion) return;
     if (this.#ownVersions.includes(version)) return;
-    this.#stale = true;
+    // The watch may deliver our own write before its response arrives: judge at the next
+    // write, when every write of ours so far is known. Reloading for our own write would
+    // lose the release order the reuse policy keeps, and cost a read.
+    this.#unexplained.add(version);
   }
 
   /** Refuses every queued and future request. */
@@ -268,6 +273,7 @@ export class PoolAllocator {
     if (!this.#options.canWrite()) {
       throw new PoolUnavailableError(this.key, "NotLeader", "this controller is not the leader");
     }
+    this.#settleObserved();
     if (this.#stale || !this.#base) await this.#load();
     const applied = this.#apply(batch);
     const patch = statusPatch(this.#base!, applied.changes, new Date(this.#clock.now()));
@@ -382,6 +388,14 @@ export class PoolAllocator {
       commit.allocated.push({ mac: intent.request.mac, ip: outcome.ip });
     }
     return () => intent.settle(outcome);
+  }
+
+  /** Someone else wrote the pool if a version seen on the watch is still not one of ours. */
+  #settleObserved(): void {
+    for (const version of this.#unexplained) {
+      if (!this.#ownVersions.includes(version)) this.#stale = true;
+    }
+    this.#unexplained.clear();
   }
 
   #remember(version: string | undefined): void {

@@ -93,8 +93,11 @@ export class VmReconciler implements Reconciler {
     const owned = ownerOf(existing)?.uid === vm.metadata.uid;
     const labelled = existing.metadata.labels?.[LABEL_VM_NAME] === vm.metadata.name;
     if (same && owned && labelled) return;
+    let resourceVersion = existing.metadata.resourceVersion;
     if (!same && isConditionTrue(existing.status?.conditions, "InSynced")) {
-      await this.#markOutOfSync(existing);
+      // The spec write must build on the status write, or it meets a 409 every time: the
+      // vmnetcfg reconciler sets InSynced back to True before the next attempt.
+      resourceVersion = (await this.#markOutOfSync(existing)).metadata.resourceVersion;
     }
     const { namespace, name } = existing.metadata;
     const others = (existing.metadata.ownerReferences ?? []).filter(
@@ -104,6 +107,7 @@ export class VmReconciler implements Reconciler {
       ...existing,
       metadata: {
         ...existing.metadata,
+        resourceVersion,
         labels: { ...existing.metadata.labels, [LABEL_VM_NAME]: vm.metadata.name ?? "" },
         ownerReferences: [...others, ownerReference(vm)],
       },
@@ -114,7 +118,7 @@ export class VmReconciler implements Reconciler {
   }
 
   /** The NIC set changed: say so before the spec changes, as SPEC section 3 asks. */
-  async #markOutOfSync(existing: VmNetCfg): Promise<void> {
+  async #markOutOfSync(existing: VmNetCfg): Promise<VmNetCfg> {
     const now = new Date(this.#deps.clock.now());
     const conditions = setCondition(
       existing.status?.conditions,
@@ -128,7 +132,11 @@ export class VmReconciler implements Reconciler {
     );
     const { namespace, name } = existing.metadata;
     const path = resourcePath(VM_NET_CFG, namespace, name, "status");
-    await this.#deps.kube.mergePatch(path, { status: { conditions } });
+    const patch = {
+      metadata: { resourceVersion: existing.metadata.resourceVersion },
+      status: { conditions },
+    };
+    return this.#deps.kube.mergePatch<VmNetCfg>(path, patch);
   }
 
   async #delete(existing: VmNetCfg, logger: Logger): Promise<void> {

@@ -83,11 +83,21 @@ export async function controllerNamespace(cluster: TestClusterInfo, prefix: stri
 /** A logger that keeps warnings and errors, to show them when a test fails. */
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
+  // CTRL_TEST_LOG=1 prints every line, for debugging a suite.
+  const print = process.env.CTRL_TEST_LOG === "1";
   const keep = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    const line = `${level} ${message} ${JSON.stringify(fields ?? {})}`;
+    if (print) process.stderr.write(`${line}\n`);
+    lines.push(line);
     if (lines.length > 500) lines.shift();
   };
-  return { lines, error: keep("error"), warn: keep("warn"), info: keep("info"), debug: () => {} };
+  return {
+    lines,
+    error: keep("error"),
+    warn: keep("warn"),
+    info: keep("info"),
+    debug: print ? keep("debug") : () => {},
+  };
 }
 
 /** Options of an in-process controller for namespace `ns`, as the controller identity. */
