@@ -21,6 +21,7 @@ interface WebhookArgs {
   namespace: string;
   "https-port": number;
   "http-port": number;
+  "bind-address": string;
   "service-cidr": string;
   "cluster-cidr": string;
   "tls-cert-file"?: string | undefined;
@@ -63,6 +64,11 @@ export const webhookCommand: CommandModule<object, WebhookArgs> = {
         type: "number",
         default: DEFAULT_HTTP_PORT,
         describe: "port of /healthz, /readyz, /metrics",
+      })
+      .option("bind-address", {
+        type: "string",
+        default: "0.0.0.0",
+        describe: "address both ports listen on",
       })
       .option("service-cidr", {
         type: "string",
@@ -136,6 +142,7 @@ export const webhookCommand: CommandModule<object, WebhookArgs> = {
       name: argv.name,
       kubeConfig: loadKubeConfig(argv),
       httpsPort: argv["https-port"],
+      host: argv["bind-address"],
       serviceCidr: argv["service-cidr"],
       clusterCidr: argv["cluster-cidr"],
       tls: tlsSource(argv),
@@ -150,6 +157,7 @@ export const webhookCommand: CommandModule<object, WebhookArgs> = {
     });
     const http = await startHttpServer({
       port: argv["http-port"],
+      host: argv["bind-address"],
       registry,
       readiness: () => webhook.readiness(),
       logger,

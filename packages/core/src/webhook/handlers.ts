@@ -19,8 +19,6 @@ import { normalizeMac } from "./mac.js";
 import {
   formatRef,
   IPPOOL_DEFAULT_NETWORK_NAMESPACE,
-  NAD_IPPOOL_NAME_LABEL,
-  NAD_IPPOOL_NAMESPACE_LABEL,
   type ObjectRef,
   parseNetworkName,
   sameRef,
@@ -49,7 +47,7 @@ export const mutateIpPool: AdmissionHandler<IpPool> = async (request, state) => 
 
   const network = poolNetwork(pool);
   const users = network ? networkUsers(await state.vmNetCfgs(), network) : [];
-  const result = defaultIpPool(pool, takenAddresses(undefined, users));
+  const result = defaultIpPool(pool, takenAddresses({ users }));
   if (result.violations.length > 0) {
     return denyInvalid(formatViolations(subject("IPPool", request), result.violations));
   }
@@ -130,7 +128,7 @@ async function ipPoolFacts(
     networkExists: nad !== undefined,
     otherPoolsOnNetwork,
     clusterNetworks,
-    taken: takenAddresses(allocated, networkUsers(vmNetCfgs, network)),
+    taken: takenAddresses({ allocated, users: networkUsers(vmNetCfgs, network) }),
   };
 }
 
@@ -146,13 +144,21 @@ export const validateVmNetCfg: AdmissionHandler<VmNetCfg> = async (request, stat
   if (old && isDeepStrictEqual(old.spec, config.spec)) return allow();
 
   const namespace = config.metadata?.namespace ?? request.namespace ?? "";
-  const nicPools = await resolveNicPools(config, namespace, state);
-  const facts = { nicPools, ownMacs: ownMacs(config, old ?? undefined) };
-  const verdict = vmNetCfgVerdict(config, facts);
+  const [pools, vmNetCfgs] = await Promise.all([state.ipPools(), state.vmNetCfgs()]);
+  const self = { namespace, name: config.metadata?.name ?? request.name ?? "" };
+  const context: NicPoolContext = {
+    pools,
+    others: vmNetCfgs.filter((other) => !sameRef(objectRef(other), self)),
+    ownMacs: ownMacs(config, old ?? undefined),
+    state,
+  };
+  const verdict = vmNetCfgVerdict(config, {
+    nicPools: await resolveNicPools(config, namespace, context),
+  });
   const violations = old
     ? newViolations(
         verdict.violations,
-        vmNetCfgVerdict(old, { ...facts, nicPools: await resolveNicPools(old, namespace, state) })
+        vmNetCfgVerdict(old, { nicPools: await resolveNicPools(old, namespace, context) })
           .violations,
       )
     : verdict.violations;
@@ -163,11 +169,21 @@ export const validateVmNetCfg: AdmissionHandler<VmNetCfg> = async (request, stat
   return allow(verdict.warnings);
 };
 
-/** The pool of each NIC: NAD -> its ippool labels -> IPPool. Never matched by names. */
+/** What resolving a vmnetcfg's NICs to pools reads, fetched once per review. */
+interface NicPoolContext {
+  readonly pools: readonly IpPool[];
+  /** Every vmnetcfg but the one under review. */
+  readonly others: readonly VmNetCfg[];
+  /** MACs (lower case) the vmnetcfg under review has or had. */
+  readonly ownMacs: ReadonlySet<string>;
+  readonly state: ClusterState;
+}
+
+/** The pool of each NIC, found through the pools' `spec.networkName`, never by pool names. */
 async function resolveNicPools(
   config: VmNetCfg,
   namespace: string,
-  state: ClusterState,
+  context: NicPoolContext,
 ): Promise<(NicPool | undefined)[]> {
   const byNetwork = new Map<string, Promise<NicPool>>();
   const nics = config.spec?.networkConfigs ?? [];
@@ -178,7 +194,7 @@ async function resolveNicPools(
       const key = formatRef(network);
       let pending = byNetwork.get(key);
       if (!pending) {
-        pending = resolveNetworkPool(network, state);
+        pending = resolveNetworkPool(network, context);
         byNetwork.set(key, pending);
       }
       return pending;
@@ -186,29 +202,28 @@ async function resolveNicPools(
   );
 }
 
-async function resolveNetworkPool(network: ObjectRef, state: ClusterState): Promise<NicPool> {
+async function resolveNetworkPool(network: ObjectRef, context: NicPoolContext): Promise<NicPool> {
   const name = formatRef(network);
-  const unmanaged = (reason: string): NicPool => ({ kind: "unmanaged", network: name, reason });
-  const nad = await state.networkAttachmentDefinition(network);
-  if (!nad) return unmanaged(`NetworkAttachmentDefinition ${name} does not exist`);
-  const labels = nad.metadata?.labels ?? {};
-  const poolNamespace = labels[NAD_IPPOOL_NAMESPACE_LABEL];
-  const poolName = labels[NAD_IPPOOL_NAME_LABEL];
-  if (!poolNamespace || !poolName) {
-    return unmanaged(
-      `no IPPool serves it (no ${NAD_IPPOOL_NAME_LABEL} label on the NetworkAttachmentDefinition)`,
-    );
+  const pool = context.pools.find((candidate) => {
+    const served = poolNetwork(candidate);
+    return served !== undefined && sameRef(served, network);
+  });
+  if (pool) {
+    const ref = objectRef(pool);
+    const taken = takenAddresses({
+      allocated: pool.status?.ipv4?.allocated,
+      pool: formatRef(ref),
+      users: networkUsers(context.others, network),
+      skip: (mac) => context.ownMacs.has(mac),
+    });
+    return { kind: "pool", ref, pool, taken };
   }
-  const ref = { namespace: poolNamespace, name: poolName };
-  const pool = await state.ipPool(ref);
-  if (!pool) return unmanaged(`IPPool ${formatRef(ref)} named by its labels does not exist`);
-  const served = poolNetwork(pool);
-  if (!served || !sameRef(served, network)) {
-    return unmanaged(
-      `IPPool ${formatRef(ref)} named by its labels serves ${pool.spec?.networkName}`,
-    );
-  }
-  return { kind: "pool", ref, pool };
+  // Only the reason depends on the NetworkAttachmentDefinition.
+  const nad = await context.state.networkAttachmentDefinition(network);
+  const reason = nad
+    ? `no IPPool has spec.networkName ${name}`
+    : `NetworkAttachmentDefinition ${name} does not exist and no IPPool serves it`;
+  return { kind: "unmanaged", network: name, reason };
 }
 
 /** MACs of the object now and before (spec and status), lower case. */

@@ -13,7 +13,16 @@ import type { Violation } from "./violation.js";
 
 /** The IPPool that serves one NIC's network, or why there is none. */
 export type NicPool =
-  | { readonly kind: "pool"; readonly ref: ObjectRef; readonly pool: IpPool }
+  | {
+      readonly kind: "pool";
+      readonly ref: ObjectRef;
+      readonly pool: IpPool;
+      /**
+       * Addresses of the pool held by or asked for by other MACs, with who holds them (see
+       * `takenAddresses`); this vmnetcfg's own MACs are left out.
+       */
+      readonly taken: ReadonlyMap<number, string>;
+    }
   | { readonly kind: "unmanaged"; readonly network: string; readonly reason: string };
 
 /** What the vmnetcfg rules need to know beyond the object itself. */
@@ -23,11 +32,6 @@ export interface VmNetCfgFacts {
    * name cannot be read (that NIC already has a violation).
    */
   readonly nicPools: readonly (NicPool | undefined)[];
-  /**
-   * MACs (lower case) this vmnetcfg has or had: an address `status.ipv4.allocated` gives to
-   * one of them is this object's own, not another VM's.
-   */
-  readonly ownMacs: ReadonlySet<string>;
 }
 
 /** Violations and non-blocking warnings of a vmnetcfg. */
@@ -77,9 +81,7 @@ export function vmNetCfgVerdict(config: VmNetCfg, facts: VmNetCfgFacts): VmNetCf
       const key = `${formatRef(nicPool.ref)} ${nic.ipAddress}`;
       const first = firstIndexOfAddress.get(key);
       if (first === undefined) firstIndexOfAddress.set(key, index);
-      verdict.violations.push(
-        ...staticAddressViolations(nic.ipAddress, index, nicPool, facts, first),
-      );
+      verdict.violations.push(...staticAddressViolations(nic.ipAddress, index, nicPool, first));
     }
   });
   return verdict;
@@ -107,7 +109,6 @@ function staticAddressViolations(
   text: string,
   index: number,
   nicPool: Extract<NicPool, { kind: "pool" }>,
-  facts: VmNetCfgFacts,
   firstIndexOfSameAddress: number | undefined,
 ): Violation[] {
   const field = nicField(index, "ipAddress");
@@ -120,7 +121,7 @@ function staticAddressViolations(
   const checked = checkAddressIn(field, text, parsed.cidr, where, true);
   if ("violation" in checked) return [checked.violation];
 
-  const rule = addressConflict(checked.address, pool, poolName, facts.ownMacs);
+  const rule = addressConflict(checked.address, nicPool, poolName);
   if (rule) return [{ field, value: text, rule }];
   if (firstIndexOfSameAddress !== undefined && firstIndexOfSameAddress !== index) {
     const other = nicField(firstIndexOfSameAddress, "ipAddress");
@@ -132,11 +133,10 @@ function staticAddressViolations(
 /** Why a host address of the pool cannot be this NIC's, or undefined when it can. */
 function addressConflict(
   address: number,
-  pool: IpPool,
+  nicPool: Extract<NicPool, { kind: "pool" }>,
   poolName: string,
-  ownMacs: ReadonlySet<string>,
 ): string | undefined {
-  const config = pool.spec.ipv4Config;
+  const config = nicPool.pool.spec.ipv4Config;
   if (address === addressOf(config.serverIP)) {
     return `must not be the DHCP server address of ${poolName} (spec.ipv4Config.serverIP)`;
   }
@@ -147,15 +147,10 @@ function addressConflict(
   if (excluded >= 0) {
     return `must not be an address excluded by ${poolName} (spec.ipv4Config.pool.exclude[${excluded}])`;
   }
-  const holder = allocatedTo(pool, address);
-  if (holder === undefined || ownMacs.has(normalizeMac(holder))) return undefined;
-  if (holder === ALLOCATED_EXCLUDED || holder === ALLOCATED_RESERVED) {
-    return `must not be an address ${poolName} marks ${holder} in status.ipv4.allocated`;
+  const mark = nicPool.pool.status?.ipv4?.allocated?.[formatIpv4(address)];
+  if (mark === ALLOCATED_EXCLUDED || mark === ALLOCATED_RESERVED) {
+    return `must not be an address ${poolName} marks ${mark} in status.ipv4.allocated`;
   }
-  return `must be free: ${poolName} has allocated it to ${holder} (status.ipv4.allocated)`;
-}
-
-/** The owner or mark of an address; status keys are canonical dotted quads. */
-function allocatedTo(pool: IpPool, address: number): string | undefined {
-  return pool.status?.ipv4?.allocated?.[formatIpv4(address)];
+  const holder = nicPool.taken.get(address);
+  return holder === undefined ? undefined : `must not be held by another MAC: ${holder}`;
 }
