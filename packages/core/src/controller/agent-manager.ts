@@ -31,13 +31,15 @@ type NodeState = "ready" | "not-ready" | "absent";
  * Keeps one agent pod per pool (SPEC section 3): creates it when missing, replaces it when
  * the pod spec or image it was made from is outdated (unless the pool holds upgrades), and
  * replaces a pod stuck terminating: at once when its node is gone or not ready, else
- * `stuckAgentGraceMs` after its deletion deadline. A replacement is created before the old
- * pod is deleted, under a new name when the old one still holds the usual name, so a pool is
- * never without an agent for longer than the new pod takes to start.
+ * `stuckAgentGraceMs` after its deletion deadline. An outdated agent is deleted before its
+ * successor is made under the usual name; only a successor of a pod stuck terminating gets
+ * a new name (`...-agent-1`), since the stuck one still holds the usual name.
  */
 export class AgentManager {
   readonly #deps: ReconcileDeps;
   readonly #nodes = new Map<string, { state: NodeState; at: number }>();
+  /** Outdated agents deleted per pool, to name them when their successor is made. */
+  readonly #replacing = new Map<string, V1Pod>();
 
   constructor(deps: ReconcileDeps) {
     this.#deps = deps;
@@ -70,18 +72,28 @@ export class AgentManager {
       );
       return running(current);
     }
-    if (!current) {
-      const waitMs = await this.#waitForTerminating(pods);
-      if (waitMs > 0) return terminating(ref, waitMs);
-    }
+    if (current) return this.#retire(pool, current, logger);
+    const waitMs = await this.#waitForTerminating(pods);
+    if (waitMs > 0) return terminating(ref, waitMs);
     const name = freeName(pool, pods);
     const created = await this.#create({ ...wanted, metadata: { ...wanted.metadata, name } });
-    this.#report(pool, created, current ?? pods[0], logger);
+    this.#report(pool, created, logger);
     await this.#removeAll(
       pods.filter((pod) => pod.metadata?.uid !== created.metadata?.uid),
       logger,
     );
     return running(created);
+  }
+
+  /**
+   * Deletes an outdated agent; its successor is made once it is gone (the pod's deletion
+   * queues the pool again). Two agents of one pool would both put the server address on the
+   * VM network, so the old one goes first.
+   */
+  async #retire(pool: IpPool, pod: V1Pod, logger: Logger): Promise<AgentOutcome> {
+    this.#replacing.set(keyOf(pool), pod);
+    await this.#removeAll([pod], logger);
+    return terminating(pool.status?.agentPodRef, this.#deps.settings.stuckAgentGraceMs);
   }
 
   /** Deletes every agent pod of a pool (pause, deletion). */
@@ -96,9 +108,11 @@ export class AgentManager {
     return this.#deps.kube.create<V1Pod>(resourcePath(POD, namespace), pod);
   }
 
-  #report(pool: IpPool, created: V1Pod, previous: V1Pod | undefined, logger: Logger): void {
+  #report(pool: IpPool, created: V1Pod, logger: Logger): void {
     const name = created.metadata?.name;
     const image = agentImageOf(created);
+    const previous = this.#replacing.get(keyOf(pool));
+    this.#replacing.delete(keyOf(pool));
     if (previous) {
       const message = `agent pod ${name} (${image}) replaces ${previous.metadata?.name} (${agentImageOf(previous)})`;
       this.#deps.events.emit(pool, "Normal", "AgentReplaced", message);
