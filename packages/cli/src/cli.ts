@@ -3,6 +3,7 @@ import { agentCommand } from "./commands/agent.js";
 import { controllerCommand } from "./commands/controller.js";
 import { decodeCommand } from "./commands/decode.js";
 import { webhookCommand } from "./commands/webhook.js";
+import { roleToCommand } from "./role.js";
 
 /** The version stamped into the bundle at build time, or the package version in development. */
 const VERSION = process.env.VM_DHCP_VERSION ?? "0.1.0";
@@ -14,9 +15,10 @@ const VERSION = process.env.VM_DHCP_VERSION ?? "0.1.0";
 export async function runCli(argv: string[]): Promise<number> {
   let exitCode = 0;
   try {
-    await yargs(argv)
+    // `--role=<role>` is the command by another name (SPEC section 1).
+    await yargs(roleToCommand(argv))
       .scriptName("vm-dhcp")
-      .usage("$0 <command> [options]")
+      .usage("$0 <command> [options]\n$0 --role=<controller|agent|webhook> [options]")
       .command(agentCommand)
       .command(controllerCommand)
       .command(decodeCommand((code) => (exitCode = code)))

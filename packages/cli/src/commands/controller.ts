@@ -10,6 +10,7 @@ import {
 import { Registry } from "prom-client";
 import type { CommandModule } from "yargs";
 import { envFlag, envText } from "../env.js";
+import { checkImageReference } from "../image-ref.js";
 import { loadKubeConfig } from "../kube-config.js";
 import { createLogger } from "../logging.js";
 import { runUntilSignal } from "../run-until-signal.js";
@@ -191,6 +192,8 @@ export function checkControllerArgs(argv: ControllerArgs): void {
   if (argv.agent && !argv.image) {
     throw new Error("--image (or AGENT_IMAGE) is required unless --no-agent is given");
   }
+  if (argv.image) checkImageReference("--image", argv.image);
+  checkImageReference("--init-image", argv["init-image"]);
   if (argv["leader-election"]) {
     const { "lease-duration": lease, "renew-deadline": renew, "retry-period": retry } = argv;
     if (!(retry > 0 && renew > retry && lease > renew)) {
