@@ -18,6 +18,7 @@ export type ControllerEventReason =
   | "StaticAddressConflict"
   | "NetworkNotFound"
   | "NetworkInUse"
+  | "PoolNameTooLong"
   | "InvalidStatus"
   | "OrphanReleased"
   | "InvalidAnnotation";

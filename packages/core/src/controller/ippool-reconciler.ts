@@ -9,6 +9,7 @@ import {
   keyOf,
   LABEL_IPPOOL_NAME,
   LABEL_IPPOOL_NAMESPACE,
+  MAX_NAME_LENGTH,
   poolNetworkKey,
   splitKey,
 } from "./names.js";
@@ -26,7 +27,12 @@ type Link =
   | { ok: false; reason: ControllerEventReason; message: string };
 
 /** Condition reasons that are worth a Warning event when they first appear. */
-const WARNING_REASONS = new Set(["NetworkNotFound", "NetworkInUse", "NoClusterNetwork"]);
+const WARNING_REASONS = new Set([
+  "NetworkNotFound",
+  "NetworkInUse",
+  "NoClusterNetwork",
+  "PoolNameTooLong",
+]);
 
 /**
  * IPPool reconciler (SPEC section 3): links the NetworkAttachmentDefinition, builds the IPAM
@@ -102,6 +108,11 @@ export class IpPoolReconciler implements Reconciler {
       return { ok: false, reason: "NetworkNotFound", message };
     }
     const key = keyOf(pool);
+    if ((pool.metadata.name ?? "").length > MAX_NAME_LENGTH) {
+      // The link is a label, and label values hold at most 63 characters.
+      const message = `IPPool names longer than ${MAX_NAME_LENGTH} characters cannot be linked to a network`;
+      return { ok: false, reason: "PoolNameTooLong", message };
+    }
     const linked = linkedPoolKey(nad);
     if (linked === key) return { ok: true, nad };
     const other = linked ? this.#deps.caches.pools.get(linked) : undefined;

@@ -141,6 +141,21 @@ describeWithCluster("controller: agent pods", (cluster) => {
         (await agentPods(LONG_NAME)).length === 0 ? true : undefined,
       );
     });
+    it("reports a pool name too long for a label instead of retrying for ever", async () => {
+      const name = `pool-${"y".repeat(70)}`;
+      await admin.create(
+        paths.pools(ns),
+        pool(ns, name, `${ns}/net-b`, { start: "192.0.2.30", end: "192.0.2.40" }),
+      );
+      const condition = await eventually("Registered False", async () => {
+        const found = await admin.get<IpPool>(paths.pools(ns, name));
+        return found?.status?.conditions?.find(
+          (c) => c.type === "Registered" && c.status === "False",
+        );
+      });
+      expect(condition.reason).toBe("PoolNameTooLong");
+      await admin.delete(paths.pools(ns, name));
+    });
   });
 
   describe("lifecycle", () => {
