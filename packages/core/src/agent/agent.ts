@@ -15,6 +15,12 @@ import { type Transport, UdpTransport } from "./udp-transport.js";
 
 /** How long to wait before trying to open the DHCP socket again. */
 const SOCKET_RETRY_MS = 2_000;
+/**
+ * Longest wait between attempts to reach the API server. An agent watches one object, so
+ * retrying every 10 s costs the server little, and the store is current again within
+ * seconds of the control plane's return rather than the reflector's default 30 s.
+ */
+const WATCH_MAX_BACKOFF_MS = 10_000;
 
 /** `namespace/name` of the IPPool an agent serves. */
 export interface PoolRef {
@@ -81,6 +87,7 @@ export class Agent {
       onEvent: (type, pool) => this.#setPool(type === "DELETED" ? undefined : pool),
       onState: (state) => this.#onWatchState(state),
       logger: options.logger,
+      maxBackoffMs: WATCH_MAX_BACKOFF_MS,
     });
   }
 

@@ -1,0 +1,202 @@
+/**
+ * Network namespaces for tests on a real wire: a `Lab` creates namespaces and veth pairs, runs
+ * commands and long-lived processes inside them, and removes everything it made in `close()`,
+ * also after a failed test. Every name a lab creates starts with its prefix, so a lab can also
+ * sweep what a crashed earlier run of the same test file left behind.
+ */
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type CommandResult,
+  type LoggedProcess,
+  spawnLogged,
+  stopProcess,
+} from "../cluster/process.js";
+
+/** Grace before a process that ignores SIGTERM is killed. */
+const STOP_GRACE_MS = 3_000;
+/** Linux limit on interface names (IFNAMSIZ minus the terminating zero). */
+const MAX_IFNAME = 15;
+
+/** Why namespace tests cannot run here (not root, no `ip`, a tool missing), or undefined. */
+export function netnsSkipReason(tools: readonly string[] = []): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root for network namespaces";
+  for (const tool of ["ip", ...tools]) {
+    if (!which(tool)) return `needs ${tool} on PATH`;
+  }
+  return undefined;
+}
+
+/** The full path of a command, or undefined when it is not installed. */
+export function which(command: string): string | undefined {
+  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin"]);
+  return dirs.map((dir) => join(dir, command)).find((path) => existsSync(path));
+}
+
+/**
+ * Runs a command to completion with stdin closed; never rejects on a non-zero exit. (Commands
+ * here read no input, and one that exits before reading would make a stdin pipe fail.)
+ */
+export function run(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      const stderr = Buffer.concat(err).toString("utf8");
+      resolve({
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: signal ? `${stderr}\n[killed by ${signal}]` : stderr,
+      });
+    });
+  });
+}
+
+/** Namespaces, links and processes of one test file; see the module comment. */
+export class Lab {
+  /** Prefix of every namespace name, e.g. `vd-agent-e2e`. */
+  readonly prefix: string;
+  /** Scratch directory for logs, hook outputs and sockets; removed by `close()`. */
+  readonly dir: string;
+  readonly #namespaces: string[] = [];
+  readonly #processes: LoggedProcess[] = [];
+
+  private constructor(prefix: string, dir: string) {
+    this.prefix = prefix;
+    this.dir = dir;
+  }
+
+  /** Creates a lab after removing the namespaces an earlier run with this prefix left. */
+  static async create(prefix: string): Promise<Lab> {
+    const lab = new Lab(prefix, await mkdtemp(join(tmpdir(), `${prefix}-`)));
+    for (const name of await listNamespaces()) {
+      if (name.startsWith(`${prefix}-`)) await deleteNamespace(name);
+    }
+    return lab;
+  }
+
+  /** Creates namespace `<prefix>-<suffix>` with its loopback up; returns its name. */
+  async namespace(suffix: string): Promise<string> {
+    const name = `${this.prefix}-${suffix}`;
+    await must("ip", ["netns", "add", name]);
+    this.#namespaces.push(name);
+    await this.ip(name, ["link", "set", "lo", "up"]);
+    return name;
+  }
+
+  /** Runs `ip <args>` inside namespace `ns`; throws with stderr on failure. */
+  ip(ns: string, args: readonly string[]): Promise<string> {
+    return must("ip", ["-n", ns, ...args]);
+  }
+
+  /**
+   * Connects two namespaces with a veth pair, brings both ends up and optionally gives each an
+   * address (`a.b.c.d/len`). `a.bridge` enslaves the first end to a bridge instead.
+   */
+  async veth(a: VethEnd, b: VethEnd): Promise<void> {
+    for (const end of [a, b]) {
+      if (end.name.length > MAX_IFNAME) throw new Error(`interface name too long: ${end.name}`);
+    }
+    // Both ends are created inside their namespaces: names may clash with host interfaces.
+    const peer = ["peer", "name", b.name, "netns", b.ns];
+    await must("ip", ["link", "add", a.name, "netns", a.ns, "type", "veth", ...peer]);
+    for (const end of [a, b]) await this.#configure(end);
+  }
+
+  /** Creates a bridge in `ns`, up, with an optional address. */
+  async bridge(ns: string, name: string, address?: string): Promise<void> {
+    await this.ip(ns, ["link", "add", name, "type", "bridge", "forward_delay", "0"]);
+    await this.#configure({ ns, name, ...(address ? { address } : {}) });
+  }
+
+  /** Runs a command to completion inside `ns`. */
+  exec(ns: string, command: string, args: readonly string[], timeoutMs = 30_000) {
+    return run("ip", ["netns", "exec", ns, command, ...args], timeoutMs);
+  }
+
+  /**
+   * Starts a long-lived process inside `ns`, output to `<dir>/<name>.log`; `close()` stops it
+   * if the test did not. `ip netns exec` execs the command, so the pid is the command's own.
+   */
+  spawn(ns: string, name: string, command: string, args: readonly string[]): LoggedProcess {
+    const proc = spawnLogged(
+      name,
+      "ip",
+      ["netns", "exec", ns, command, ...args],
+      join(this.dir, `${name}.log`),
+    );
+    this.#processes.push(proc);
+    return proc;
+  }
+
+  /** Stops a process started by `spawn`: SIGTERM, then SIGKILL. */
+  async stop(proc: LoggedProcess): Promise<void> {
+    await stopProcess(proc, STOP_GRACE_MS);
+  }
+
+  /** Stops every process and deletes every namespace (with their links); keeps `dir` if asked. */
+  async close({ keepDir = false } = {}): Promise<void> {
+    await Promise.all(this.#processes.map((proc) => stopProcess(proc, STOP_GRACE_MS)));
+    for (const name of this.#namespaces.splice(0)) await deleteNamespace(name);
+    if (!keepDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async #configure(end: VethEnd): Promise<void> {
+    if (end.mac) await this.ip(end.ns, ["link", "set", end.name, "address", end.mac]);
+    if (end.bridge) await this.ip(end.ns, ["link", "set", end.name, "master", end.bridge]);
+    if (end.address) await this.ip(end.ns, ["addr", "add", end.address, "dev", end.name]);
+    await this.ip(end.ns, ["link", "set", end.name, "up"]);
+  }
+}
+
+/** One end of a veth pair. */
+export interface VethEnd {
+  ns: string;
+  name: string;
+  /** `a.b.c.d/len` */
+  address?: string;
+  mac?: string;
+  /** A bridge in the same namespace to attach this end to. */
+  bridge?: string;
+}
+
+async function must(command: string, args: readonly string[]): Promise<string> {
+  const result = await run(command, args);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed (exit ${result.code}): ${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+async function listNamespaces(): Promise<string[]> {
+  const result = await run("ip", ["netns", "list"]);
+  return result.stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter(Boolean);
+}
+
+/** Kills what still runs in a namespace, then deletes it (its veth ends go with it). */
+async function deleteNamespace(name: string): Promise<void> {
+  const pids = await run("ip", ["netns", "pids", name]);
+  for (const pid of pids.stdout.split("\n").filter(Boolean)) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Already gone: nothing to do.
+    }
+  }
+  await run("ip", ["netns", "delete", name]);
+}
