@@ -144,14 +144,8 @@ export const validateVmNetCfg: AdmissionHandler<VmNetCfg> = async (request, stat
   if (old && isDeepStrictEqual(old.spec, config.spec)) return allow();
 
   const namespace = config.metadata?.namespace ?? request.namespace ?? "";
-  const [pools, vmNetCfgs] = await Promise.all([state.ipPools(), state.vmNetCfgs()]);
   const self = { namespace, name: config.metadata?.name ?? request.name ?? "" };
-  const context: NicPoolContext = {
-    pools,
-    others: vmNetCfgs.filter((other) => !sameRef(objectRef(other), self)),
-    ownMacs: ownMacs(config, old ?? undefined),
-    state,
-  };
+  const context = await nicPoolContext(config, old ?? undefined, self, state);
   const verdict = vmNetCfgVerdict(config, {
     nicPools: await resolveNicPools(config, namespace, context),
   });
@@ -177,6 +171,30 @@ interface NicPoolContext {
   /** MACs (lower case) the vmnetcfg under review has or had. */
   readonly ownMacs: ReadonlySet<string>;
   readonly state: ClusterState;
+}
+
+/** Reads the pools and, when a static address needs them, the other vmnetcfgs. */
+async function nicPoolContext(
+  config: VmNetCfg,
+  old: VmNetCfg | undefined,
+  self: ObjectRef,
+  state: ClusterState,
+): Promise<NicPoolContext> {
+  // Other vmnetcfgs matter only to static addresses. Most vmnetcfgs (made from VMs) have
+  // none, and listing every vmnetcfg on each of their writes would be the costliest read.
+  const hasStatic = [config, old].some((object) =>
+    (object?.spec?.networkConfigs ?? []).some((nic) => nic.ipAddress !== undefined),
+  );
+  const [pools, vmNetCfgs] = await Promise.all([
+    state.ipPools(),
+    hasStatic ? state.vmNetCfgs() : Promise.resolve([]),
+  ]);
+  return {
+    pools,
+    others: vmNetCfgs.filter((other) => !sameRef(objectRef(other), self)),
+    ownMacs: ownMacs(config, old),
+    state,
+  };
 }
 
 /** The pool of each NIC, found through the pools' `spec.networkName`, never by pool names. */

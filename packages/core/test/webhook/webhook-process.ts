@@ -12,6 +12,11 @@ import { REPO_ROOT } from "../cluster/binaries.js";
 import { type LoggedProcess, stopProcess, tailLog } from "../cluster/process.js";
 
 const CLI = join(REPO_ROOT, "packages", "cli", "src", "main.ts");
+/**
+ * Its `paths` map the workspace packages to their TypeScript sources. Without it the CLI
+ * would import `@vm-dhcp/core` from its last build (`dist`), and test a stale webhook.
+ */
+const SOURCE_TSCONFIG = join(REPO_ROOT, "tsconfig.check.json");
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const POLL_MS = 100;
@@ -52,6 +57,7 @@ function startLogged(options: WebhookProcessOptions): LoggedProcess {
   ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
+    env: { ...process.env, TSX_TSCONFIG_PATH: SOURCE_TSCONFIG },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(log, { end: false });
@@ -66,9 +72,10 @@ function startLogged(options: WebhookProcessOptions): LoggedProcess {
   return { name: "vm-dhcp webhook", child, logFile: options.logFile, exited };
 }
 
-function getReadyz(port: number): Promise<{ status: number; body: string }> {
+/** GET http://127.0.0.1:`port``path`: status and body. */
+export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/readyz", timeout: 2_000 }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, timeout: 2_000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -96,7 +103,7 @@ export async function startWebhookProcess(options: WebhookProcessOptions): Promi
         `the webhook exited (${exited}) before ready:\n${await tailLog(proc.logFile)}`,
       );
     }
-    const answer = await getReadyz(options.httpPort).catch(() => undefined);
+    const answer = await httpGet(options.httpPort, "/readyz").catch(() => undefined);
     if (answer?.status === 200) {
       return {
         proc,

@@ -21,7 +21,12 @@ import { freePort } from "../cluster/ports.js";
 import type { CommandResult } from "../cluster/process.js";
 import { createNamespace, describeWithCluster } from "../cluster/use-cluster.js";
 import { API_VERSION } from "../fixtures/examples.js";
-import { servedCertificate, startWebhookProcess, type WebhookProcess } from "./webhook-process.js";
+import {
+  httpGet,
+  servedCertificate,
+  startWebhookProcess,
+  type WebhookProcess,
+} from "./webhook-process.js";
 
 /** Names the webhook's RBAC grants (fixtures/rbac/base-rbac.yaml). */
 const CONFIGURATION_NAME = "vm-dhcp-webhook";
@@ -318,6 +323,34 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
         serverIP: "192.0.2.3",
         pool: { start: "192.0.2.1", end: "192.0.2.254", exclude: ["192.0.2.2"] },
       });
+    });
+
+    it("keeps the defaulted fields when the manifest replaces the pool", async () => {
+      const pool = ipPool("reapplied", `${ns}/net-defaults-2`, { cidr: "198.51.100.0/24" });
+      await mustKubectl(admin, ["apply", "-f", "-"], JSON.stringify(nad("net-defaults-2")));
+      await mustKubectl(admin, ["create", "-f", "-"], JSON.stringify(pool));
+      // A replace (PUT) of the original manifest carries none of the defaulted fields; the
+      // mutating webhook puts the stored values back, so the immutable fields stay as they are.
+      const labelled = { ...pool, metadata: { ...pool.metadata, labels: { again: "yes" } } };
+      const again = await admin(["replace", "-f", "-"], JSON.stringify(labelled));
+      expect(outcome(again)).toEqual({ code: 0, stderr: "" });
+      expect(again.stdout.trim()).toBe("ippool.network.harvesterhci.io/reapplied replaced");
+      const stored = await mustKubectl(admin, [
+        "get",
+        "ippool",
+        "reapplied",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.spec.ipv4Config} {.metadata.labels}",
+      ]);
+      const [config, labels] = stored.split(" ");
+      expect(JSON.parse(config ?? "")).toEqual({
+        cidr: "198.51.100.0/24",
+        serverIP: "198.51.100.1",
+        pool: { start: "198.51.100.1", end: "198.51.100.254" },
+      });
+      expect(JSON.parse(labels ?? "")).toEqual({ again: "yes" });
     });
 
     it("refuses a pool whose serverIP cannot be defaulted, naming the field", async () => {
@@ -805,6 +838,24 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
           `address of ${poolName()} (spec.ipv4Config.serverIP)`,
       });
     });
+  });
+
+  it("counts the reviews it answered on /metrics", async () => {
+    const { status, body } = await httpGet(httpPort, "/metrics");
+    expect(status).toBe(200);
+    const count = (webhook: string, operation: string, allowed: boolean) => {
+      const labels = `webhook="${webhook}",operation="${operation}",allowed="${allowed}"`;
+      const line = body
+        .split("\n")
+        .find((text) => text.startsWith(`vmdhcpwebhook_admission_reviews_total{${labels}}`));
+      return Number(line?.split(" ")[1] ?? 0);
+    };
+    // The vmnetcfg tests above were refused twelve creates: three MACs, one duplicate and
+    // eight static addresses.
+    expect(count(WEBHOOK.validateVmNetCfg, "CREATE", false)).toBeGreaterThanOrEqual(12);
+    expect(count(WEBHOOK.validatePool, "DELETE", false)).toBeGreaterThanOrEqual(1);
+    expect(count(WEBHOOK.mutatePool, "CREATE", true)).toBeGreaterThanOrEqual(1);
+    expect(body).toContain("vmdhcpwebhook_admission_review_duration_seconds_bucket");
   });
 
   describe("serving certificate", () => {
