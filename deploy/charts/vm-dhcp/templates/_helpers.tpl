@@ -56,6 +56,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" $repository $tag }}
 {{- end }}
 
+{{/* The image of the agent pods' address step: agent.initImage, else the agent image. */}}
+{{- define "vm-dhcp.agent.initImage" -}}
+{{- default (include "vm-dhcp.agent.image" .) .Values.agent.initImage }}
+{{- end }}
+
 {{/* The liveness and readiness probes every role serves on the HTTP port. */}}
 {{- define "vm-dhcp.probes" -}}
 livenessProbe:

@@ -41,7 +41,9 @@ const DRY_RUN_APPLY = [
   "--dry-run=server",
   "--field-manager=vm-dhcp-chart",
 ];
-const AGENT_TIMEOUT_MS = 30_000;
+/** How long a role may take to act, well inside the test timeout so its log is shown. */
+const WAIT_MS = 20_000;
+const WALK_TIMEOUT_MS = 60_000;
 
 const asList = (items: Manifest[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -165,6 +167,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     const as = {} as Record<keyof typeof accounts, Kubectl>;
     let release = "";
     let agentKubeconfig = "";
+    let controllerKubeconfig = "";
 
     beforeAll(async () => {
       // The release is named after the test namespace, so its cluster-wide roles never meet
@@ -178,6 +181,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
         const made = await serviceAccountKubectl(cluster, admin, dir, ns, accounts[role]);
         as[role] = made.kubectl;
         if (role === "agent") agentKubeconfig = made.kubeconfig;
+        if (role === "controller") controllerKubeconfig = made.kubeconfig;
       }
     });
 
@@ -416,12 +420,68 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
         await stopProcess(proc, 5_000);
       }
     });
+
+    it(
+      "lets the controller, as the chart's controller account, do the walk-through",
+      async () => {
+        await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], asList(walkObjects(ns)));
+        const port = await freePort();
+        const proc = spawnLogged(
+          "controller",
+          "env",
+          [
+            `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+            ...[process.execPath, "--import", TSX, CLI_MAIN, "controller"],
+            ...[`--name=${release}-vm-dhcp-controller`, `--kubeconfig=${controllerKubeconfig}`],
+            ...[`--namespace=${ns}`, `--watch-namespace=${ns}`, `--http-port=${port}`],
+            ...["--image=vm-dhcp/vm-dhcp:0.1.0", `--service-account-name=${accounts.agent}`],
+          ],
+          join(dir, "controller.log"),
+        );
+        try {
+          const get = async (args: string[]) =>
+            JSON.parse(await mustKubectl(admin, [...args, "-n", ns, "-o", "json"]));
+          const config = await eventually(proc, "the VM's vmnetcfg allocated", async () => {
+            const found = await admin(["get", "vmnetcfg", "vm-a", "-n", ns, "-o", "json"]);
+            if (found.code !== 0) return undefined;
+            const parsed = JSON.parse(found.stdout);
+            return parsed.status?.networkConfigs?.[0]?.state === "Allocated" ? parsed : undefined;
+          });
+          const ip = config.status.networkConfigs[0].allocatedIPAddress as string;
+          expect(ip).toMatch(/^192\.0\.2\.(1[0-9]|20)$/);
+          const pool = await eventually(proc, "the pool status", async () => {
+            const found = await get(["get", "ippool", "walk-pool"]);
+            return found.status?.ipv4?.allocated?.[ip] === WALK_MAC ? found : undefined;
+          });
+          expect(pool.status.ipv4.used).toBe(1);
+          const nadLabels = (await get(["get", "network-attachment-definition", "net-a"])).metadata
+            .labels;
+          expect(nadLabels["network.harvesterhci.io/ippool-name"]).toBe("walk-pool");
+          const pod = await eventually(proc, "the agent pod", async () => {
+            const found = await get(["get", "pods", "-l", "network.harvesterhci.io/ippool-name"]);
+            return found.items[0];
+          });
+          expect(pod.metadata.name).toBe(`${ns}-walk-pool-agent`);
+          expect(pod.spec.serviceAccountName).toBe(accounts.agent);
+          const lease = await get(["get", "lease", `${release}-vm-dhcp-controller`]);
+          expect(lease.spec.holderIdentity).toBeTruthy();
+          const metrics = await httpGet(port, "/metrics");
+          expect(metrics?.body).toMatch(
+            /^vmdhcpcontroller_ippool_used\{[^}]*ippool="[^"]*walk-pool"[^}]*\} 1$/m,
+          );
+          expect(await tailLog(proc.logFile, 10_000)).not.toMatch(/forbidden/i);
+        } finally {
+          await stopProcess(proc, 5_000);
+        }
+      },
+      WALK_TIMEOUT_MS,
+    );
   });
 });
 
 /** Polls the agent's /leases until it holds one lease; fails with its log if it exits. */
 async function waitForLeases(proc: LoggedProcess, port: number): Promise<Record<string, object>> {
-  const deadline = Date.now() + AGENT_TIMEOUT_MS;
+  const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null)
       throw new Error(`agent exited:\n${await tailLog(proc.logFile)}`);
@@ -432,5 +492,67 @@ async function waitForLeases(proc: LoggedProcess, port: number): Promise<Record<
     }
     await sleep(POLL_MS);
   }
-  throw new Error(`no leases within ${AGENT_TIMEOUT_MS} ms:\n${await tailLog(proc.logFile)}`);
+  throw new Error(`no leases within ${WAIT_MS} ms:\n${await tailLog(proc.logFile)}`);
+}
+
+const WALK_MAC = "52:54:00:c4:a7:11";
+
+/** A NAD, its pool and a VM with one NIC on it: what the controller walk-through starts from. */
+function walkObjects(ns: string): Manifest[] {
+  const nad = {
+    apiVersion: "k8s.cni.cncf.io/v1",
+    kind: "NetworkAttachmentDefinition",
+    metadata: {
+      name: "net-a",
+      namespace: ns,
+      labels: { "network.harvesterhci.io/clusternetwork": "pkg-chart" },
+    },
+    spec: { config: JSON.stringify({ cniVersion: "0.3.1", type: "bridge", bridge: "pkg-br" }) },
+  };
+  const pool = {
+    apiVersion: "network.harvesterhci.io/v1alpha1",
+    kind: "IPPool",
+    metadata: { name: "walk-pool", namespace: ns },
+    spec: {
+      networkName: `${ns}/net-a`,
+      ipv4Config: {
+        cidr: "192.0.2.0/24",
+        serverIP: "192.0.2.2",
+        router: "192.0.2.1",
+        pool: { start: "192.0.2.10", end: "192.0.2.20" },
+      },
+    },
+  };
+  const vm = {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachine",
+    metadata: { name: "vm-a", namespace: ns },
+    spec: {
+      template: {
+        spec: {
+          domain: { devices: { interfaces: [{ name: "nic-1", macAddress: WALK_MAC }] } },
+          networks: [{ name: "nic-1", multus: { networkName: "net-a" } }],
+        },
+      },
+    },
+  };
+  return [nad, pool, vm] as Manifest[];
+}
+
+/** Polls `check` until it returns a value; fails with the process log when it exits. */
+async function eventually<T>(
+  proc: LoggedProcess,
+  what: string,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited before ${what}:\n${await tailLog(proc.logFile)}`);
+    }
+    const value = await check();
+    if (value !== undefined) return value;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`${what}: not within ${WAIT_MS} ms:\n${await tailLog(proc.logFile)}`);
 }

@@ -96,8 +96,10 @@ describe.skipIf(!found.ok)("Helm chart", () => {
       expect(container.args).toEqual(["controller", "--name=vm-dhcp-controller"]);
       expect(container.args).not.toContain("--no-leader-election");
       expect(envOf(deployment)).toMatchObject({
+        POD_NAME: { fieldRef: { fieldPath: "metadata.name" } },
         AGENT_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
         AGENT_IMAGE: "vm-dhcp/vm-dhcp:0.1.0",
+        AGENT_INIT_IMAGE: "vm-dhcp/vm-dhcp:0.1.0",
         AGENT_SERVICE_ACCOUNT_NAME: "vm-dhcp-agent",
       });
       expect(container.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
@@ -219,7 +221,17 @@ describe.skipIf(!found.ok)("Helm chart", () => {
         check: (objects: Manifest[]) => {
           const controller = findManifest(objects, "Deployment", "vm-dhcp-controller");
           expect(envOf(controller).AGENT_IMAGE).toBe("registry.example/agent:9");
+          expect(envOf(controller).AGENT_INIT_IMAGE).toBe("registry.example/agent:9");
           expect(containerOf(controller).image).toBe("vm-dhcp/vm-dhcp:0.1.0");
+        },
+      },
+      {
+        why: "the init step may use its own image",
+        set: "agent.initImage=registry.example/busybox:1.36",
+        check: (objects: Manifest[]) => {
+          const controller = findManifest(objects, "Deployment", "vm-dhcp-controller");
+          expect(envOf(controller).AGENT_INIT_IMAGE).toBe("registry.example/busybox:1.36");
+          expect(envOf(controller).AGENT_IMAGE).toBe("vm-dhcp/vm-dhcp:0.1.0");
         },
       },
       {
