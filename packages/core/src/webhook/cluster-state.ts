@@ -45,7 +45,6 @@ export const NETWORK_ATTACHMENT_DEFINITION: ResourceKind = {
  */
 export interface ClusterState {
   networkAttachmentDefinition(ref: ObjectRef): Promise<NetworkAttachmentDefinition | undefined>;
-  ipPool(ref: ObjectRef): Promise<IpPool | undefined>;
   ipPools(): Promise<IpPool[]>;
   vmNetCfgs(): Promise<VmNetCfg[]>;
   clusterNetworks(): ClusterNetwork[];
@@ -67,10 +66,6 @@ export class KubeClusterState implements ClusterState {
 
   networkAttachmentDefinition(ref: ObjectRef) {
     return this.#nads.get(ref.namespace, ref.name);
-  }
-
-  ipPool(ref: ObjectRef) {
-    return this.#pools.get(ref.namespace, ref.name);
   }
 
   async ipPools() {

@@ -95,6 +95,9 @@ export function runCommand(
         stderr: signal ? `${stderr}\n[killed by ${signal}]` : stderr,
       });
     });
+    // A command that exits without reading stdin closes the pipe first (EPIPE); its exit
+    // code says what happened, so the write error is not worth crashing the run for.
+    child.stdin.once("error", () => {});
     child.stdin.end(options.stdin ?? "");
   });
 }
