@@ -404,6 +404,21 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       });
     });
 
+    it("refuses a second pool for a network that already has one", async () => {
+      await mustKubectl(admin, ["apply", "-f", "-"], JSON.stringify(nad("net-shared")));
+      const first = ipPool("first", `${ns}/net-shared`, VALID);
+      await mustKubectl(admin, ["apply", "-f", "-"], JSON.stringify(first));
+      const second = ipPool("second", `${ns}/net-shared`, VALID);
+      expect(outcome(await apply(second))).toEqual({
+        code: 1,
+        stderr: invalid(
+          "second",
+          `spec.networkName: "${ns}/net-shared" must name a network no other IPPool serves: ` +
+            `${ns}/net-shared is served by IPPool ${ns}/first`,
+        ),
+      });
+    });
+
     it.each([
       { kind: "service CIDR", flag: "--service-cidr", cidr: "10.53.7.0/24", block: SERVICE_CIDR },
       {
