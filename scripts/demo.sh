@@ -92,7 +92,16 @@ http_get() {
     process.stdout.write(await r.text());
   }, () => process.exit(1))' "$1"
 }
-pretty() { node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(s),null,2)))'; }
+# Pretty-prints the JSON on stdin.
+pretty() {
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d))
+    .on("end", () => console.log(JSON.stringify(JSON.parse(s), null, 2)))'
+}
+# A TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+    console.log(s.address().port); s.close(); })'
+}
 vm_dhcp() { node "$repo/dist/vm-dhcp.mjs" "$@"; }
 
 step "installing tools and building vm-dhcp"
@@ -192,7 +201,7 @@ sed -n '/^kind: IPPool/,/^---/p' "$work/objects.yaml" | sed '$d' | sed 's/^/   /
 k apply -f "$work/objects.yaml" | sed 's/^/   /'
 
 step "controller (as the vm-dhcp-controller service account; --no-agent: the demo runs it)"
-controller_port="$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+controller_port="$(free_port)"
 start controller env VM_DHCP_LOG_FORMAT=text node dist/vm-dhcp.mjs controller \
   --kubeconfig="$(json kubeconfigs.controller)" --namespace=harvester-system --no-agent \
   --http-port="$controller_port" --enable-cache-dump-api
@@ -208,7 +217,10 @@ step "agent (the DHCP server of default/demo-pool, inside $SRV_NS)"
 start agent ip netns exec "$SRV_NS" env VM_DHCP_LOG_FORMAT=text \
   node dist/vm-dhcp.mjs agent --ippool-ref=default/demo-pool --nic="$SRV_IF" \
   --kubeconfig="$(json kubeconfigs.agent)" --http-port="$AGENT_HTTP_PORT" --enable-cache-dump-api
-agent_get() { ip netns exec "$SRV_NS" bash -c "$(declare -f http_get); http_get http://127.0.0.1:$AGENT_HTTP_PORT$1"; }
+agent_get() {
+  local url="http://127.0.0.1:$AGENT_HTTP_PORT$1"
+  ip netns exec "$SRV_NS" bash -c "$(declare -f http_get); http_get $url"
+}
 wait_for "agent /readyz" agent_get /readyz
 note "ready: $(agent_get /readyz)"
 

@@ -29,7 +29,8 @@ Base name of every object: the release name when it already holds the chart name
 
 {{/* Labels on every object. */}}
 {{- define "vm-dhcp.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- $chart := printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" -}}
+helm.sh/chart: {{ $chart | trunc 63 | trimSuffix "-" }}
 app.kubernetes.io/name: {{ include "vm-dhcp.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
@@ -45,7 +46,8 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* The image of every role. A tag given as a number (--set image.tag=2) is a string too. */}}
 {{- define "vm-dhcp.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- $tag := default .Chart.AppVersion .Values.image.tag | toString }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
 {{- end }}
 
 {{/* The image of the agent pods: the chart's image unless agent.image overrides it. */}}
