@@ -8,17 +8,22 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../cluster/binaries.js";
 import { type Kubectl, kubectlAs, mustKubectl } from "../cluster/kubectl.js";
 import { freePort } from "../cluster/ports.js";
 import { type LoggedProcess, spawnLogged, stopProcess, tailLog } from "../cluster/process.js";
 import type { TestClusterInfo } from "../cluster/test-cluster.js";
 import { createNamespace, describeWithCluster } from "../cluster/use-cluster.js";
-import { ensureHelm, type Manifest, parseManifests, renderChart } from "./helm.js";
+import {
+  describeWithHelm,
+  ensureHelm,
+  type Manifest,
+  parseManifests,
+  renderChart,
+} from "./helm.js";
 
 const found = await ensureHelm();
-if (!found.ok) console.warn(`Helm chart on the test cluster: SKIPPED, ${found.reason}`);
 
 const SERVICE_MONITOR_CRD = join(
   REPO_ROOT,
@@ -131,7 +136,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  describe.skipIf(!found.ok)("kubectl apply --dry-run=server", () => {
+  describeWithHelm("kubectl apply --dry-run=server", found, () => {
     it("accepts every rendered object (CRDs, ServiceMonitor) and creates none", async () => {
       const yaml = await renderChart(helm, "pkgdry", ns, ["--include-crds", SERVICE_MONITOR_API]);
       const objects = parseManifests(yaml);
@@ -162,7 +167,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     });
   });
 
-  describe.skipIf(!found.ok)("RBAC applied for real", () => {
+  describeWithHelm("RBAC applied for real", found, () => {
     const accounts = { agent: "", controller: "", webhook: "" };
     const as = {} as Record<keyof typeof accounts, Kubectl>;
     let release = "";

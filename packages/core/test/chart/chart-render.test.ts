@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { webhookConfigurations } from "../../src/webhook/registration.js";
 import {
   CHART_DIR,
+  describeWithHelm,
   ensureHelm,
   findManifest,
   type Manifest,
@@ -16,7 +17,6 @@ import {
 } from "./helm.js";
 
 const found = await ensureHelm();
-if (!found.ok) console.warn(`Helm chart: SKIPPED, ${found.reason}`);
 const helm = found.ok ? found.helm : "";
 const NS = "harvester-system";
 const SERVICE_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/ServiceMonitor";
@@ -34,7 +34,7 @@ const envOf = (deployment: Manifest) =>
     ),
   );
 
-describe.skipIf(!found.ok)("Helm chart", () => {
+describeWithHelm("Helm chart", found, () => {
   describe("helm lint", () => {
     it.each([
       { why: "defaults", set: [] },

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { loadAllYaml } from "@kubernetes/client-node";
+import { describe, it } from "vitest";
 import { BIN_DIR, REPO_ROOT } from "../cluster/binaries.js";
 import { type CommandResult, runCommand } from "../cluster/process.js";
 
@@ -35,6 +36,32 @@ export async function ensureHelm(): Promise<HelmResult> {
   if (code === 2) return { ok: false, reason: "Go is not installed, so helm cannot be built" };
   if (code !== 0) return { ok: false, reason: `build-helm.sh failed (exit ${code})` };
   return { ok: true, helm: join(BIN_DIR, "helm") };
+}
+
+/**
+ * `describe` for suites that need helm. Where helm cannot be had, the suite is one skipped
+ * test whose name gives the reason (also printed); in CI (CI=true), which always has Go, one
+ * failing test instead, so a broken helm build cannot pass as a skip.
+ */
+export function describeWithHelm(
+  name: string,
+  found: HelmResult,
+  body: (helm: string) => void,
+): void {
+  if (found.ok) {
+    describe(name, () => body(found.helm));
+  } else if (process.env.CI === "true") {
+    describe(name, () => {
+      it("has helm", () => {
+        throw new Error(`CI needs helm: ${found.reason}`);
+      });
+    });
+  } else {
+    console.warn(`${name}: SKIPPED, ${found.reason}`);
+    describe.skip(name, () => {
+      it(`needs helm (${found.reason})`, () => {});
+    });
+  }
 }
 
 /**
