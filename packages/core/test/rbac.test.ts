@@ -137,7 +137,7 @@ describeWithCluster("RBAC of the vm-dhcp identities", (cluster) => {
 
   describe("controller", () => {
     it.each([
-      { args: ["update", `${POOLS}/status`, "-n", "default"], allowed: "yes" },
+      { args: ["update", POOLS, "--subresource=status", "-n", "default"], allowed: "yes" },
       {
         args: ["create", "virtualmachinenetworkconfigs.network.harvesterhci.io", "-n", "default"],
         allowed: "yes",
