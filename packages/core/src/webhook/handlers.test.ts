@@ -102,6 +102,41 @@ describe("validateIpPool", () => {
     expect(verdict.allowed).toBe(true);
   });
 
+  it("refuses an update that would leave an allocated address outside the CIDR", async () => {
+    // The CRD makes the CIDR immutable; the webhook keeps the leases safe without it too.
+    const before = pool();
+    before.status = {
+      ipv4: { allocated: { "192.0.2.200": "52:54:00:00:00:c8" } },
+    } as IpPool["status"];
+    const after = pool({ cidr: "192.0.2.0/25" });
+    const verdict = await validateIpPool(
+      request("UPDATE", after, before),
+      fakeState({ nads: ["vms/net-a"] }),
+    );
+    expect(verdict.allowed ? "" : verdict.message).toBe(
+      'IPPool vms/x is invalid: spec.ipv4Config.cidr: "192.0.2.0/25" must keep the addresses ' +
+        "VMs hold (status.ipv4.allocated): 192.0.2.200 (52:54:00:00:00:c8) would fall outside it",
+    );
+  });
+
+  it("refuses excluding an address a vmnetcfg asks for", async () => {
+    const asker = vmNetCfg("vm-a", [
+      { networkName: "net-a", macAddress: "52:54:00:00:00:01", ipAddress: "192.0.2.12" },
+    ]);
+    const created = pool({
+      pool: { start: "192.0.2.10", end: "192.0.2.20", exclude: ["192.0.2.12"] },
+    });
+    const verdict = await validateIpPool(
+      request("CREATE", created),
+      fakeState({ nads: ["vms/net-a"], vmNetCfgs: [asker] }),
+    );
+    expect(verdict.allowed ? "" : verdict.message).toBe(
+      'IPPool vms/x is invalid: spec.ipv4Config.pool.exclude[0]: "192.0.2.12" must not be an ' +
+        "address of a VM: VirtualMachineNetworkConfig vms/vm-a asks for it for " +
+        "52:54:00:00:00:01 (spec.networkConfigs[0].ipAddress)",
+    );
+  });
+
   it("lists at most twenty users on delete and counts the rest", async () => {
     const users = Array.from({ length: 22 }, (_, i) =>
       vmNetCfg(`vm-${String(i).padStart(2, "0")}`, [

@@ -129,6 +129,7 @@ async function ipPoolFacts(
     otherPoolsOnNetwork,
     clusterNetworks,
     taken: takenAddresses({ allocated, users: networkUsers(vmNetCfgs, network) }),
+    allocated,
   };
 }
 

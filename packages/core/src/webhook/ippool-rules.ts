@@ -6,7 +6,7 @@ import {
   parseCidr,
   parseIpv4,
 } from "@vm-dhcp/ipam";
-import type { IpPool } from "../api/types.js";
+import { ALLOCATED_EXCLUDED, ALLOCATED_RESERVED, type IpPool } from "../api/types.js";
 import { addressOf, checkAddressIn, poolCidrLabel } from "./addresses.js";
 import { type ClusterNetwork, cidrsOverlap } from "./cluster-networks.js";
 import { type NetworkUser, userNames } from "./network-users.js";
@@ -35,6 +35,8 @@ export interface IpPoolFacts {
   readonly clusterNetworks: readonly ClusterNetwork[];
   /** Addresses VMs hold or ask for on this network, see `takenAddresses`. */
   readonly taken: ReadonlyMap<number, string>;
+  /** On update, the stored `status.ipv4.allocated`: the leases the new spec must keep. */
+  readonly allocated?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Most entries of `spec.ipv4Config.pool.exclude` (the CRD's `maxItems`). */
@@ -83,6 +85,7 @@ export function ipPoolViolations(pool: IpPool, facts: IpPoolFacts): Violation[] 
 
   const { cidr } = parsed;
   violations.push(...cidrViolations(config.cidr, cidr, facts.clusterNetworks));
+  violations.push(...orphanViolations(config.cidr, cidr, facts.allocated));
   violations.push(...addressViolations(pool, cidr, facts.taken));
   return violations;
 }
@@ -123,6 +126,28 @@ function cidrViolations(
   return violations;
 }
 
+/**
+ * An update must keep every address a VM holds inside the CIDR. The CRD makes the CIDR
+ * immutable; this rule keeps the leases safe where that schema rule is not enforced.
+ */
+function orphanViolations(
+  text: string,
+  cidr: Ipv4Cidr,
+  allocated: Readonly<Record<string, string>> | undefined,
+): Violation[] {
+  const outside = Object.entries(allocated ?? {})
+    .filter(([, owner]) => owner !== ALLOCATED_EXCLUDED && owner !== ALLOCATED_RESERVED)
+    .filter(([ip]) => {
+      const address = addressOf(ip);
+      return address !== undefined && (address < cidr.network || address > cidr.broadcast);
+    })
+    .map(([ip, owner]) => `${ip} (${owner})`);
+  if (outside.length === 0) return [];
+  const listed = outside.slice(0, MAX_LISTED_USERS).join(", ");
+  const rule = `must keep the addresses VMs hold (status.ipv4.allocated): ${listed} would fall outside it`;
+  return [{ field: IPPOOL_FIELDS.cidr, value: text, rule }];
+}
+
 function addressViolations(
   pool: IpPool,
   cidr: Ipv4Cidr,
@@ -140,17 +165,18 @@ function addressViolations(
 
   check(IPPOOL_FIELDS.start, config.pool?.start, true);
   check(IPPOOL_FIELDS.end, config.pool?.end, true);
+  // Addresses that must never be a VM's: excluding or serving one would orphan its lease.
+  const reserved: [string, number | undefined, string][] = [];
   for (const [i, text] of (config.pool?.exclude ?? []).entries()) {
-    check(IPPOOL_FIELDS.exclude(i), text, false);
+    reserved.push([IPPOOL_FIELDS.exclude(i), check(IPPOOL_FIELDS.exclude(i), text, false), text]);
   }
   const server = check(IPPOOL_FIELDS.serverIP, config.serverIP, true);
   const router = check(IPPOOL_FIELDS.router, config.router, true);
+  reserved.push([IPPOOL_FIELDS.serverIP, server, config.serverIP]);
+  reserved.push([IPPOOL_FIELDS.router, router, config.router ?? ""]);
 
   if (server !== undefined) violations.push(...serverViolations(pool, server, router));
-  for (const [field, address, text] of [
-    [IPPOOL_FIELDS.serverIP, server, config.serverIP],
-    [IPPOOL_FIELDS.router, router, config.router],
-  ] as const) {
+  for (const [field, address, text] of reserved) {
     const holder = address === undefined ? undefined : taken.get(address);
     if (holder !== undefined) {
       const rule = `must not be an address of a VM: ${holder}`;

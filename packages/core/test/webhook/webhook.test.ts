@@ -566,7 +566,7 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       });
     });
 
-    describe("a serverIP a VM holds or asks for", () => {
+    describe("addresses a VM holds or asks for", () => {
       beforeAll(async () => {
         const asks = vmNetCfg("held-spec", [
           { networkName: "net-held", macAddress: "52:54:00:00:00:67", ipAddress: "192.0.2.67" },
@@ -611,6 +611,22 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
           stderr: invalid(
             "held",
             `spec.ipv4Config.serverIP: "${serverIP}" must not be an address of a VM: ${who(ns)}`,
+          ),
+        });
+      });
+
+      it("refuses excluding an address a vmnetcfg asks for", async () => {
+        const pool = ipPool("held", `${ns}/net-held`, {
+          ...VALID,
+          pool: { ...VALID.pool, exclude: ["192.0.2.67"] },
+        });
+        expect(outcome(await apply(pool))).toEqual({
+          code: 1,
+          stderr: invalid(
+            "held",
+            'spec.ipv4Config.pool.exclude[0]: "192.0.2.67" must not be an address of a VM: ' +
+              `VirtualMachineNetworkConfig ${ns}/held-spec asks for it for 52:54:00:00:00:67 ` +
+              "(spec.networkConfigs[0].ipAddress)",
           ),
         });
       });
