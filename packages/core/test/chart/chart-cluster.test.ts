@@ -12,10 +12,17 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../cluster/binaries.js";
 import { type Kubectl, kubectlAs, mustKubectl } from "../cluster/kubectl.js";
 import { freePort } from "../cluster/ports.js";
-import { type LoggedProcess, spawnLogged, stopProcess, tailLog } from "../cluster/process.js";
+import {
+  type LoggedProcess,
+  runCommand,
+  spawnLogged,
+  stopProcess,
+  tailLog,
+} from "../cluster/process.js";
 import type { TestClusterInfo } from "../cluster/test-cluster.js";
 import { createNamespace, describeWithCluster } from "../cluster/use-cluster.js";
 import {
+  CHART_DIR,
   describeWithHelm,
   ensureHelm,
   type Manifest,
@@ -481,6 +488,119 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       },
       WALK_TIMEOUT_MS,
     );
+  });
+
+  describeWithHelm("helm upgrade --install", found, (helm) => {
+    let release = "";
+    let helmEnv: NodeJS.ProcessEnv = {};
+    /** helm against the test cluster as admin, with its caches in the test's directory. */
+    const run = (args: string[]) =>
+      runCommand(helm, [...args, `--kubeconfig=${cluster.kubeconfigs.admin}`], {
+        env: helmEnv,
+        timeoutMs: 120_000,
+      });
+    // The configurations would apply to the whole shared cluster, whose tests write pools
+    // with no webhook running: select no namespace at all.
+    const NOWHERE = ["--set", "webhook.namespaceSelector.vm-dhcp-test-never=match"];
+
+    beforeAll(() => {
+      release = `${ns}-helm`;
+      helmEnv = {
+        ...process.env,
+        HELM_CACHE_HOME: join(dir, "helm", "cache"),
+        HELM_CONFIG_HOME: join(dir, "helm", "config"),
+        HELM_DATA_HOME: join(dir, "helm", "data"),
+      };
+    });
+
+    afterAll(async () => {
+      if (release) await run(["uninstall", release, "-n", release, "--ignore-not-found"]);
+    });
+
+    it("installs into a new namespace, with the ServiceMonitor the cluster serves", async () => {
+      const args = ["upgrade", "--install", release, CHART_DIR, "-n", release];
+      const result = await run([...args, "--create-namespace", ...NOWHERE]);
+      expect(result.stderr.replace(/^.*symbolic link.*\n/gm, "")).toBe("");
+      expect(result.code).toBe(0);
+      const names = await mustKubectl(admin, [
+        ...["get", "deployments,services,servicemonitors,secrets,serviceaccounts"],
+        ...["-n", release, "-o", "name"],
+      ]);
+      for (const name of [
+        `deployment.apps/${release}-vm-dhcp-controller`,
+        `deployment.apps/${release}-vm-dhcp-webhook`,
+        `service/${release}-vm-dhcp-webhook`,
+        `servicemonitor.monitoring.coreos.com/${release}-vm-dhcp`,
+        `secret/${release}-vm-dhcp-webhook-tls`,
+        `serviceaccount/${release}-vm-dhcp-agent`,
+      ]) {
+        expect(names).toContain(name);
+      }
+    });
+
+    it("upgrades and keeps what the webhook wrote: certificate and CA bundle", async () => {
+      const secret = `${release}-vm-dhcp-webhook-tls`;
+      const data = { "tls.crt": "Y2VydA==", "tls.key": "a2V5", "ca.crt": "Y2E=" };
+      await mustKubectl(admin, [
+        ...["patch", "secret", secret, "-n", release, "--type=merge"],
+        ...["-p", JSON.stringify({ data })],
+      ]);
+      const config = `${release}-vm-dhcp-webhook`;
+      const bundle = {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        metadata: { name: config },
+        webhooks: ["validate.ippools.network.harvesterhci.io"].map((name) => ({
+          name,
+          clientConfig: { caBundle: "Y2E=" },
+        })),
+      };
+      await mustKubectl(
+        admin,
+        [
+          "apply",
+          "--server-side",
+          "--force-conflicts",
+          "--field-manager=vm-dhcp-webhook",
+          "-f",
+          "-",
+        ],
+        JSON.stringify(bundle),
+      );
+
+      const args = ["upgrade", release, CHART_DIR, "-n", release, "--set", "controller.replicas=2"];
+      const result = await run([...args, ...NOWHERE]);
+      expect(result.code).toBe(0);
+
+      const replicas = await mustKubectl(admin, [
+        ...["get", "deployment", `${release}-vm-dhcp-controller`, "-n", release],
+        ...["-o", "jsonpath={.spec.replicas}"],
+      ]);
+      expect(replicas).toBe("2");
+      const kept = await mustKubectl(admin, [
+        ...["get", "secret", secret, "-n", release, "-o", "jsonpath={.data}"],
+      ]);
+      expect(JSON.parse(kept)).toEqual(data);
+      const ca = await mustKubectl(admin, [
+        ...["get", "validatingwebhookconfiguration", config],
+        ...["-o", "jsonpath={.webhooks[0].clientConfig.caBundle}"],
+      ]);
+      expect(ca).toBe("Y2E=");
+    });
+
+    it("uninstalls every cluster-wide object, webhook configurations included", async () => {
+      const result = await run(["uninstall", release, "-n", release]);
+      expect(result.code).toBe(0);
+      const left = await mustKubectl(admin, [
+        ...["get", "validatingwebhookconfigurations,mutatingwebhookconfigurations"],
+        ...["-o", "name"],
+      ]);
+      expect(left).not.toContain(release);
+      const roles = await mustKubectl(admin, [
+        ...["get", "clusterroles,clusterrolebindings", "-o", "name"],
+      ]);
+      expect(roles).not.toContain(release);
+    });
   });
 });
 
