@@ -73,6 +73,52 @@ describe.concurrent("vm-dhcp", () => {
   });
 });
 
+/** Every flag of SPEC sections 3 to 5, with its environment fallback where the SPEC names one. */
+const SPEC_FLAGS: { role: string; flag: string; env?: string }[] = [
+  { role: "controller", flag: "--name" },
+  { role: "controller", flag: "--namespace", env: "AGENT_NAMESPACE" },
+  { role: "controller", flag: "--image", env: "AGENT_IMAGE" },
+  { role: "controller", flag: "--service-account-name", env: "AGENT_SERVICE_ACCOUNT_NAME" },
+  { role: "controller", flag: "--no-agent" },
+  { role: "controller", flag: "--no-dhcp" },
+  { role: "controller", flag: "--no-leader-election" },
+  { role: "controller", flag: "--enable-cache-dump-api" },
+  { role: "controller", flag: "--debug", env: "VM_DHCP_CONTROLLER_DEBUG" },
+  { role: "controller", flag: "--trace", env: "VM_DHCP_CONTROLLER_TRACE" },
+  { role: "agent", flag: "--name" },
+  { role: "agent", flag: "--ippool-ref", env: "IPPOOL_REF" },
+  { role: "agent", flag: "--nic" },
+  { role: "agent", flag: "--dry-run" },
+  { role: "agent", flag: "--kubeconfig", env: "KUBECONFIG" },
+  { role: "agent", flag: "--kubecontext" },
+  { role: "agent", flag: "--enable-cache-dump-api" },
+  { role: "agent", flag: "--debug", env: "VM_DHCP_AGENT_DEBUG" },
+  { role: "agent", flag: "--trace", env: "VM_DHCP_AGENT_TRACE" },
+  { role: "webhook", flag: "--https-port" },
+  { role: "webhook", flag: "--service-cidr" },
+];
+
+describe("--help of each role", () => {
+  const helps = new Map<string, Promise<string>>();
+  /** The role's help with every run of white space made one space (yargs wraps lines). */
+  const help = (role: string) => {
+    if (!helps.has(role)) {
+      helps.set(
+        role,
+        runCli([`--role=${role}`, "--help"]).then((r) => r.stdout.replace(/\s+/g, " ")),
+      );
+    }
+    return helps.get(role)!;
+  };
+
+  it.each(SPEC_FLAGS)("$role documents $flag", async ({ role, flag, env }) => {
+    const text = await help(role);
+    // `--no-x` is documented inside the description of `--x`: "(--no-x: ...)".
+    expect(text).toMatch(new RegExp(`(^|[ (])${flag}([ :)]|$)`));
+    if (env) expect(text).toContain(`[env ${env}`);
+  });
+});
+
 describe.concurrent("bad values exit 2 with one line that names the flag", () => {
   it.each([
     {
