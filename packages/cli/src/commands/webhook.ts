@@ -163,7 +163,14 @@ export const webhookCommand: CommandModule<object, WebhookArgs> = {
       logger,
     });
     logger.info("webhook starting", { name: argv.name, namespace: argv.namespace });
-    await webhook.start();
+    try {
+      await webhook.start();
+    } catch (error) {
+      // Close what runs, so the process exits with the error instead of idling unready.
+      await webhook.stop();
+      await http.close();
+      throw error;
+    }
     await runUntilSignal(logger, async () => {
       await webhook.stop();
       await http.close();

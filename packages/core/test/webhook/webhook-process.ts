@@ -9,7 +9,13 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { connect } from "node:tls";
 import { REPO_ROOT } from "../cluster/binaries.js";
-import { type LoggedProcess, stopProcess, tailLog } from "../cluster/process.js";
+import {
+  type CommandResult,
+  type LoggedProcess,
+  runCommand,
+  stopProcess,
+  tailLog,
+} from "../cluster/process.js";
 
 const CLI = join(REPO_ROOT, "packages", "cli", "src", "main.ts");
 /**
@@ -42,9 +48,8 @@ export interface WebhookProcessOptions {
   readonly logFile: string;
 }
 
-function startLogged(options: WebhookProcessOptions): LoggedProcess {
-  const log = createWriteStream(options.logFile, { flags: "a" });
-  const args = [
+function cliArgs(options: Omit<WebhookProcessOptions, "logFile">): string[] {
+  return [
     "--import",
     "tsx",
     CLI,
@@ -55,7 +60,11 @@ function startLogged(options: WebhookProcessOptions): LoggedProcess {
     `--http-port=${options.httpPort}`,
     ...options.args,
   ];
-  const child = spawn(process.execPath, args, {
+}
+
+function startLogged(options: WebhookProcessOptions): LoggedProcess {
+  const log = createWriteStream(options.logFile, { flags: "a" });
+  const child = spawn(process.execPath, cliArgs(options), {
     cwd: REPO_ROOT,
     env: { ...process.env, TSX_TSCONFIG_PATH: SOURCE_TSCONFIG },
     stdio: ["ignore", "pipe", "pipe"],
@@ -121,6 +130,18 @@ export async function startWebhookProcess(options: WebhookProcessOptions): Promi
   throw new Error(
     `the webhook was not ready in ${READY_TIMEOUT_MS} ms:\n${await tailLog(proc.logFile)}`,
   );
+}
+
+/** Runs the webhook until it exits by itself (within `timeoutMs`), for start failures. */
+export function runWebhookToExit(
+  options: Omit<WebhookProcessOptions, "logFile">,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<CommandResult> {
+  return runCommand(process.execPath, cliArgs(options), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, TSX_TSCONFIG_PATH: SOURCE_TSCONFIG },
+    timeoutMs,
+  });
 }
 
 /** The certificate served on 127.0.0.1:`port`, as DER, read without trusting it. */

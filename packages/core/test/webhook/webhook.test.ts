@@ -23,6 +23,7 @@ import { createNamespace, describeWithCluster } from "../cluster/use-cluster.js"
 import { API_VERSION } from "../fixtures/examples.js";
 import {
   httpGet,
+  runWebhookToExit,
   servedCertificate,
   startWebhookProcess,
   type WebhookProcess,
@@ -958,6 +959,29 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
         true,
       );
       expect(outcome(await apply(probePool()))).toEqual({ code: 1, stderr: probeDenial() });
+    });
+
+    it("exits with the reason when it may not use its Secret", async () => {
+      const result = await runWebhookToExit(
+        {
+          kubeconfig: cluster.kubeconfigs.webhook,
+          httpsPort: await freePort(),
+          httpPort: await freePort(),
+          args: ["--tls-secret-name=someone-elses", "--no-register"],
+          // A webhook that idles instead of exiting is killed here and fails the comparison.
+        },
+        15_000,
+      );
+      // The logs go to stderr too; the error is the last line.
+      const lastLine = result.stderr.trimEnd().split("\n").at(-1);
+      expect({ code: result.code, lastLine }).toEqual({
+        code: 2,
+        lastLine:
+          `vm-dhcp: cannot read Secret ${SYSTEM_NAMESPACE}/someone-elses: secrets ` +
+          '"someone-elses" is forbidden: User "system:serviceaccount:harvester-system:' +
+          'vm-dhcp-webhook" cannot get resource "secrets" in API group "" in the namespace ' +
+          `"${SYSTEM_NAMESPACE}"`,
+      });
     });
 
     it("serves a given certificate and registers the given CA", async () => {
