@@ -3,8 +3,13 @@
  * renders with its defaults and how each value reaches the objects. The same manifests are
  * applied to the real API server in chart-cluster.test.ts.
  */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { webhookConfigurations } from "../../src/webhook/registration.js";
+import { REPO_ROOT } from "../cluster/binaries.js";
+import { runCommand } from "../cluster/process.js";
 import {
   CHART_DIR,
   describeWithHelm,
@@ -309,6 +314,26 @@ describeWithHelm("Helm chart", found, () => {
         "dhcp-vm-dhcp-controller",
         "dhcp-vm-dhcp-webhook",
       ]);
+    });
+
+    it("packages the CRDs as files, byte for byte those of deploy/crds", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "vm-dhcp-pkg-package-"));
+      try {
+        const packaged = await runHelm(helm, ["package", CHART_DIR, "-d", dir]);
+        expect(packaged.code).toBe(0);
+        const archive = join(dir, "vm-dhcp-0.1.0.tgz");
+        for (const name of [
+          "network.harvesterhci.io_ippools.yaml",
+          "network.harvesterhci.io_virtualmachinenetworkconfigs.yaml",
+        ]) {
+          const inside = await runCommand("tar", ["-xzOf", archive, `vm-dhcp/crds/${name}`]);
+          expect(inside.code).toBe(0);
+          const source = await readFile(join(REPO_ROOT, "deploy", "crds", name), "utf8");
+          expect(inside.stdout).toBe(source);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it("ships both CRDs of deploy/crds with --include-crds", async () => {
