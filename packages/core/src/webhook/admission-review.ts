@@ -52,7 +52,7 @@ export type AdmissionVerdict =
       readonly allowed: false;
       /** HTTP status the API server reports: 422 for an invalid spec, 403 for a refused delete. */
       readonly code: number;
-      /** Kubernetes `StatusReason`, which kubectl prints (`Invalid` reads "The request is invalid"). */
+      /** Kubernetes `StatusReason`; kubectl prints `Invalid` as "The request is invalid". */
       readonly reason: "Invalid" | "Forbidden" | "InternalError" | "BadRequest";
       readonly message: string;
       readonly warnings?: readonly string[];

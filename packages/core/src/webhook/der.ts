@@ -107,7 +107,8 @@ export function utf8String(text: string): Buffer {
  */
 export function time(date: Date): Buffer {
   const iso = date.toISOString(); // 2026-01-02T03:04:05.678Z
-  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  // YYYY-MM-DDTHH:MM:SS -> YYYYMMDDHHMMSSZ
+  const digits = `${iso.slice(0, 19).replace(/[-:T]/g, "")}Z`;
   return date.getUTCFullYear() < 2050
     ? tlv(TAG.utcTime, Buffer.from(digits.slice(2), "ascii"))
     : tlv(TAG.generalizedTime, Buffer.from(digits, "ascii"));

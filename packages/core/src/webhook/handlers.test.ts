@@ -200,7 +200,8 @@ describe("validateVmNetCfg", () => {
       fakeState({ pools: [served] }),
     );
     expect(verdict.allowed ? "" : verdict.message).toBe(
-      'VirtualMachineNetworkConfig vms/x is invalid: spec.networkConfigs[0].ipAddress: "192.0.2.15" ' +
+      "VirtualMachineNetworkConfig vms/x is invalid: " +
+        'spec.networkConfigs[0].ipAddress: "192.0.2.15" ' +
         "must not be held by another MAC: IPPool vms/pool-a status.ipv4.allocated gives it to " +
         "52:54:00:00:00:15",
     );

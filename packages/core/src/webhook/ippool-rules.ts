@@ -95,12 +95,15 @@ function networkViolations(pool: IpPool, facts: IpPoolFacts): Violation[] {
   const value = pool.spec?.networkName ?? "";
   const violations: Violation[] = [];
   if (!facts.networkExists) {
-    const rule = `must name an existing NetworkAttachmentDefinition: ${facts.network} was not found`;
+    const what = `NetworkAttachmentDefinition: ${facts.network}`;
+    const rule = `must name an existing ${what} was not found`;
     violations.push({ field, value, rule });
   }
   if (facts.otherPoolsOnNetwork.length > 0) {
     const others = facts.otherPoolsOnNetwork.join(", ");
-    const rule = `must name a network no other IPPool serves: ${facts.network} is served by IPPool ${others}`;
+    const rule =
+      "must name a network no other IPPool serves: " +
+      `${facts.network} is served by IPPool ${others}`;
     violations.push({ field, value, rule });
   }
   return violations;
@@ -114,13 +117,16 @@ function cidrViolations(
   const field = IPPOOL_FIELDS.cidr;
   const violations: Violation[] = [];
   if (cidr.prefix < MIN_POOL_PREFIX) {
-    const rule = `must have a prefix of /${MIN_POOL_PREFIX} or longer, the largest pool the allocator holds`;
+    const rule =
+      `must have a prefix of /${MIN_POOL_PREFIX} or longer, ` +
+      "the largest pool the allocator holds";
     violations.push({ field, value: text, rule });
   }
   for (const network of clusterNetworks) {
     if (!cidrsOverlap(cidr, network.cidr)) continue;
     const what = network.kind === "service" ? "service CIDR" : "cluster (pod) CIDR";
-    const rule = `must not overlap the ${what} ${formatCidr(network.cidr)} (from ${network.source})`;
+    const block = formatCidr(network.cidr);
+    const rule = `must not overlap the ${what} ${block} (from ${network.source})`;
     violations.push({ field, value: text, rule });
   }
   return violations;
@@ -144,7 +150,9 @@ function orphanViolations(
     .map(([ip, owner]) => `${ip} (${owner})`);
   if (outside.length === 0) return [];
   const listed = outside.slice(0, MAX_LISTED_USERS).join(", ");
-  const rule = `must keep the addresses VMs hold (status.ipv4.allocated): ${listed} would fall outside it`;
+  const rule =
+    "must keep the addresses VMs hold (status.ipv4.allocated): " +
+    `${listed} would fall outside it`;
   return [{ field: IPPOOL_FIELDS.cidr, value: text, rule }];
 }
 
@@ -246,6 +254,7 @@ export function ipPoolWarnings(pool: IpPool): string[] {
   }
   const range = `${config.pool.start}-${config.pool.end}`;
   return [
-    `spec.ipv4Config.pool ${range} has no address left for dynamic leases: only static ipAddress entries will be served`,
+    `spec.ipv4Config.pool ${range} has no address left for dynamic leases: ` +
+      "only static ipAddress entries will be served",
   ];
 }

@@ -91,7 +91,8 @@ async function secretCertificate(
     } catch (error) {
       if (!isConflict(error) || attempt >= SECRET_WRITE_ATTEMPTS) {
         throw new Error(
-          `cannot store the serving certificate in Secret ${source.namespace}/${source.name}: ${apiErrorMessage(error)}`,
+          `cannot store the serving certificate in Secret ${source.namespace}/${source.name}: ` +
+            apiErrorMessage(error),
         );
       }
       logger.debug("Secret changed while writing; reading it again", {

@@ -75,7 +75,8 @@ export function vmNetCfgVerdict(config: VmNetCfg, facts: VmNetCfgFacts): VmNetCf
     const nicPool = facts.nicPools[index];
     if (nicPool?.kind === "unmanaged") {
       verdict.warnings.push(
-        `spec.networkConfigs[${index}] on network ${nicPool.network} is unmanaged: ${nicPool.reason}`,
+        `spec.networkConfigs[${index}] on network ${nicPool.network} is unmanaged: ` +
+          nicPool.reason,
       );
     } else if (nicPool?.kind === "pool" && nic.ipAddress !== undefined) {
       const key = `${formatRef(nicPool.ref)} ${nic.ipAddress}`;
@@ -145,7 +146,8 @@ function addressConflict(
   }
   const excluded = (config.pool?.exclude ?? []).findIndex((text) => addressOf(text) === address);
   if (excluded >= 0) {
-    return `must not be an address excluded by ${poolName} (spec.ipv4Config.pool.exclude[${excluded}])`;
+    const field = `spec.ipv4Config.pool.exclude[${excluded}]`;
+    return `must not be an address excluded by ${poolName} (${field})`;
   }
   const mark = nicPool.pool.status?.ipv4?.allocated?.[formatIpv4(address)];
   if (mark === ALLOCATED_EXCLUDED || mark === ALLOCATED_RESERVED) {

@@ -32,7 +32,7 @@ import { type LoadedCertificate, loadServingCertificate, type TlsSource } from "
 
 /** Port of the admission endpoint (SPEC section 5). */
 export const DEFAULT_HTTPS_PORT = 8443;
-/** Largest AdmissionReview body accepted: an object and its old version, each up to etcd's 1.5 MiB. */
+/** Largest AdmissionReview body accepted: an object and its old version, up to 1.5 MiB each. */
 const MAX_REVIEW_BYTES = "8mb";
 
 export interface WebhookOptions {

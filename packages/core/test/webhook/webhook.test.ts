@@ -210,7 +210,7 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
   });
 
   describe("registration", () => {
-    it("registers both configurations for this file's namespaces, failing closed in 10 s", async () => {
+    it("registers both configurations for this file's namespaces, Fail, 10 s", async () => {
       const jsonpath =
         "jsonpath={range .webhooks[*]}{.name} {.clientConfig.url} {.failurePolicy} " +
         '{.timeoutSeconds} {.namespaceSelector.matchLabels}{"\\n"}{end}';
@@ -231,7 +231,8 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       expect(`${mutating}${validating}`.trimEnd().split("\n")).toEqual([
         `${WEBHOOK.mutatePool} ${url}/v1/mutate/ippools Fail 10 ${selector}`,
         `${WEBHOOK.validatePool} ${url}/v1/validate/ippools Fail 10 ${selector}`,
-        `${WEBHOOK.validateVmNetCfg} ${url}/v1/validate/virtualmachinenetworkconfigs Fail 10 ${selector}`,
+        `${WEBHOOK.validateVmNetCfg} ${url}/v1/validate/virtualmachinenetworkconfigs ` +
+          `Fail 10 ${selector}`,
       ]);
     });
 
@@ -307,9 +308,12 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       expect(outcome(result)).toEqual({
         code: 0,
         stderr: [
-          "Warning: spec.ipv4Config.pool.start set to 192.0.2.1, the first usable address of 192.0.2.0/24",
-          "Warning: spec.ipv4Config.pool.end set to 192.0.2.254, the last usable address of 192.0.2.0/24",
-          "Warning: spec.ipv4Config.serverIP set to 192.0.2.3, the first free address of 192.0.2.0/24",
+          "Warning: spec.ipv4Config.pool.start set to 192.0.2.1, " +
+            "the first usable address of 192.0.2.0/24",
+          "Warning: spec.ipv4Config.pool.end set to 192.0.2.254, " +
+            "the last usable address of 192.0.2.0/24",
+          "Warning: spec.ipv4Config.serverIP set to 192.0.2.3, " +
+            "the first free address of 192.0.2.0/24",
         ].join("\n"),
       });
       expect(result.stdout.trim()).toBe("ippool.network.harvesterhci.io/defaults created");
@@ -441,7 +445,8 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
           code: 1,
           stderr: invalid(
             "overlap",
-            `spec.ipv4Config.cidr: "${cidr}" must not overlap the ${kind} ${block} (from flag ${flag})`,
+            `spec.ipv4Config.cidr: "${cidr}" must not overlap the ${kind} ${block} ` +
+              `(from flag ${flag})`,
           ),
         });
       },
@@ -633,7 +638,7 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       });
     });
 
-    it("refuses an update that would take an allocated address, allows a harmless one", async () => {
+    it("refuses an update that takes an allocated address, allows a harmless one", async () => {
       const base = {
         ...VALID,
         router: undefined,
@@ -831,7 +836,7 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       );
     });
 
-    it("reports NICs whose network has no pool as unmanaged without refusing the others", async () => {
+    it("reports NICs whose network has no pool as unmanaged, refusing nothing", async () => {
       const config = vmNetCfg("mixed", [
         { networkName: "net-nopool", macAddress: "52:54:00:00:03:01" },
         { networkName: "net-vm", macAddress: "52:54:00:00:03:02", ipAddress: "192.0.2.176" },
@@ -903,7 +908,8 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
     expect(reviews).toBeGreaterThan(0);
     // A figure for the timeout choice, not a pass/fail bound: the machine is shared.
     console.info(
-      `webhook: ${reviews} reviews answered, mean ${((total("sum") / reviews) * 1000).toFixed(1)} ms each`,
+      `webhook: ${reviews} reviews answered, ` +
+        `mean ${((total("sum") / reviews) * 1000).toFixed(1)} ms each`,
     );
   });
 
@@ -939,7 +945,7 @@ describeWithCluster("vm-dhcp webhook on the test API server", (cluster) => {
       return bundles;
     }
 
-    it("makes its certificate, keeps it in a Secret and serves the same one after a restart", async () => {
+    it("makes its certificate, keeps it in a Secret, serves it again after a restart", async () => {
       expect(webhook?.readiness.checks.tls).toBe("created");
       const stored = await secretCertificate();
       const before = await servedCertificate(httpsPort);
