@@ -1,4 +1,4 @@
-import { formatCidr, formatIpv4 } from "@vm-dhcp/ipam";
+import { formatCidr, formatIpv4, type Ipv4Cidr } from "@vm-dhcp/ipam";
 import type { IpPool } from "../api/types.js";
 import { addressOf } from "./addresses.js";
 import { IPPOOL_FIELDS, poolCidr } from "./ippool-rules.js";
@@ -35,7 +35,15 @@ export function defaultIpPool(pool: IpPool, taken: ReadonlyMap<number, string>):
   const parsed = config?.cidr === undefined ? undefined : poolCidr(config.cidr);
   if (!config || !parsed || "violation" in parsed) return result;
 
-  const { cidr } = parsed;
+  const end = defaultRange(config, parsed.cidr, result);
+  if (config.serverIP === undefined) defaultServer(config, parsed.cidr, end, taken, result);
+  return result;
+}
+
+type Config = IpPool["spec"]["ipv4Config"];
+
+/** Fills `pool.start` and `pool.end`; returns the range end. */
+function defaultRange(config: Config, cidr: Ipv4Cidr, result: Defaulting): string {
   const block = formatCidr(cidr);
   const start = config.pool?.start ?? formatIpv4(cidr.firstUsable);
   const end = config.pool?.end ?? formatIpv4(cidr.lastUsable);
@@ -57,8 +65,18 @@ export function defaultIpPool(pool: IpPool, taken: ReadonlyMap<number, string>):
   if (config.pool?.end === undefined) {
     result.warnings.push(`${IPPOOL_FIELDS.end} set to ${end}, the last usable address of ${block}`);
   }
-  if (config.serverIP !== undefined) return result;
+  return end;
+}
 
+/** Fills `serverIP` with the lowest usable address nothing else has, or says why not. */
+function defaultServer(
+  config: Config,
+  cidr: Ipv4Cidr,
+  end: string,
+  taken: ReadonlyMap<number, string>,
+  result: Defaulting,
+): void {
+  const block = formatCidr(cidr);
   const blocked = new Set<number | undefined>([
     addressOf(config.router),
     addressOf(end),
@@ -72,19 +90,19 @@ export function defaultIpPool(pool: IpPool, taken: ReadonlyMap<number, string>):
     result.warnings.push(
       `${IPPOOL_FIELDS.serverIP} set to ${serverIP}, the first free address of ${block}`,
     );
-    return result;
+    return;
   }
   const rule =
     `is not given and cannot be defaulted: every usable address of ${block} is the router, ` +
     "excluded, the range end or a VM's (set it explicitly)";
   result.violations.push({ field: IPPOOL_FIELDS.serverIP, value: "", rule });
-  return result;
 }
 
 /**
- * On update, puts back a defaulted field the request left out (a `kubectl replace` or a
- * server-side apply of the original manifest), with its stored value. These fields are
- * immutable, so the stored value is the only one the update could carry anyway.
+ * On update, puts back a defaulted field the request left out (a `kubectl replace` of the
+ * original manifest, or any update built from it), with its stored value. These fields are
+ * immutable, so the stored value is the only one the update could carry anyway. (A
+ * server-side apply keeps them by itself: fields a webhook set belong to no field manager.)
  */
 export function restoreIpPoolDefaults(pool: IpPool, old: IpPool): JsonPatchOperation[] {
   const config = pool.spec?.ipv4Config;
