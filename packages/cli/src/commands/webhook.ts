@@ -48,7 +48,8 @@ export const webhookCommand: CommandModule<object, WebhookArgs> = {
       .option("name", {
         type: "string",
         default: envText("WEBHOOK_NAME") ?? "vm-dhcp-webhook",
-        describe: "name of the webhook configurations, default Service and Secret prefix",
+        describe:
+          "name of the configurations; default Service and Secret prefix [env WEBHOOK_NAME]",
       })
       .option("namespace", {
         type: "string",
