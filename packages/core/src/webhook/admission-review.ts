@@ -4,10 +4,13 @@
  */
 import type { JsonPatchOperation } from "./ippool-defaults.js";
 
+/** The only AdmissionReview version this webhook speaks (`admissionReviewVersions: [v1]`). */
 export const ADMISSION_REVIEW_API_VERSION = "admission.k8s.io/v1";
 
+/** What the request does to the object. */
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
+/** The part of a review the API server fills in. */
 export interface AdmissionRequest<T = unknown> {
   uid: string;
   kind?: { group: string; version: string; kind: string };
@@ -24,6 +27,7 @@ export interface AdmissionRequest<T = unknown> {
   dryRun?: boolean;
 }
 
+/** The part of a review the webhook fills in. */
 export interface AdmissionResponse {
   uid: string;
   allowed: boolean;
@@ -34,6 +38,7 @@ export interface AdmissionResponse {
   warnings?: string[];
 }
 
+/** The envelope posted by the API server and sent back with the response. */
 export interface AdmissionReview<T = unknown> {
   apiVersion: string;
   kind: "AdmissionReview";

@@ -59,6 +59,7 @@ const OID = {
 /** KeyUsage bit numbers (RFC 5280 section 4.2.1.3). */
 const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 } as const;
 
+/** What {@link issueServingCertificate} makes a certificate for. */
 export interface IssueOptions {
   /** Subject CN of the serving certificate; peers check the SANs, not this. */
   readonly commonName: string;

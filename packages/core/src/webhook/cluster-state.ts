@@ -31,6 +31,7 @@ export interface NetworkAttachmentDefinition {
   spec?: { config?: string };
 }
 
+/** Where Multus NetworkAttachmentDefinitions live in the API. */
 export const NETWORK_ATTACHMENT_DEFINITION: ResourceKind = {
   group: "k8s.cni.cncf.io",
   version: "v1",
@@ -81,6 +82,7 @@ export class KubeClusterState implements ClusterState {
   }
 }
 
+/** What {@link NodeNetworks} needs. */
 export interface NodeNetworksOptions {
   kubeConfig: KubeConfig;
   /** Blocks used for a kind no node annotation names (`--service-cidr`, `--cluster-cidr`). */

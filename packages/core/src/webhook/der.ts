@@ -93,10 +93,12 @@ export function namedBits(bits: readonly number[]): Buffer {
   return tlv(TAG.bitString, Buffer.concat([Buffer.from([unused]), bytes]));
 }
 
+/** An OCTET STRING (X.690 section 8.7). */
 export function octetString(bytes: Uint8Array): Buffer {
   return tlv(TAG.octetString, bytes);
 }
 
+/** A UTF8String (X.690 section 8.23). */
 export function utf8String(text: string): Buffer {
   return tlv(TAG.utf8String, Buffer.from(text, "utf8"));
 }

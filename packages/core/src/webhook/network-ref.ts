@@ -38,6 +38,7 @@ export function formatRef(ref: ObjectRef): string {
   return `${ref.namespace}/${ref.name}`;
 }
 
+/** True when both name the same object. */
 export function sameRef(a: ObjectRef, b: ObjectRef): boolean {
   return a.namespace === b.namespace && a.name === b.name;
 }

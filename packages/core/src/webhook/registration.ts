@@ -48,6 +48,7 @@ export type WebhookEndpoint =
   | { readonly url: string }
   | { readonly service: { namespace: string; name: string; port: number } };
 
+/** What {@link webhookConfigurations} renders. */
 export interface RegistrationOptions {
   /** Name of both configurations. */
   readonly name: string;
@@ -58,6 +59,7 @@ export interface RegistrationOptions {
   readonly namespaceSelector?: V1LabelSelector | undefined;
 }
 
+/** The two configurations the webhook registers, both named after `--name`. */
 export interface WebhookConfigurations {
   readonly mutating: V1MutatingWebhookConfiguration;
   readonly validating: V1ValidatingWebhookConfiguration;

@@ -33,6 +33,7 @@ export interface LoadedCertificate extends ServingCertificate {
   readonly origin: "files" | "reused" | "created";
 }
 
+/** What {@link loadServingCertificate} needs. */
 export interface LoadCertificateOptions {
   readonly source: TlsSource;
   readonly kubeConfig: KubeConfig;

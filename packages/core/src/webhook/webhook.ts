@@ -35,6 +35,7 @@ export const DEFAULT_HTTPS_PORT = 8443;
 /** Largest AdmissionReview body accepted: an object and its old version, up to 1.5 MiB each. */
 const MAX_REVIEW_BYTES = "8mb";
 
+/** Everything the {@link Webhook} uses, injected. */
 export interface WebhookOptions {
   /** Name of the webhook configurations. */
   name: string;

@@ -39,6 +39,7 @@ export interface WebhookProcess {
   stop(): Promise<void>;
 }
 
+/** How to start one webhook process. */
 export interface WebhookProcessOptions {
   readonly kubeconfig: string;
   readonly httpsPort: number;
