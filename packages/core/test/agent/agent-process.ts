@@ -34,6 +34,15 @@ export interface AgentProcessOptions {
   ns: string;
   nic: string;
   poolRef: string;
+  /** Per-packet debug logs; on by default, off for benchmarks. */
+  debug?: boolean;
+  /** CPUs to pin the agent to (`taskset -c`), for benchmarks. */
+  cpus?: string;
+  /**
+   * A bundled CLI (esbuild.config.mjs --outfile) to run instead of the sources under tsx, so
+   * memory and start-up are those of the shipped image, not of a TypeScript loader.
+   */
+  bundle?: string;
 }
 
 /** An HTTP answer from the agent. */
@@ -90,21 +99,24 @@ export class AgentProcess {
   /** Stops the agent if it runs, starts a new one and waits until it is ready. */
   async restart(): Promise<void> {
     if (this.#proc) await this.#options.lab.stop(this.#proc);
-    const { lab, ns, nic, poolRef, cluster } = this.#options;
-    this.#proc = lab.spawn(ns, `agent-${++this.#starts}`, "env", [
+    const { lab, ns, nic, poolRef, cluster, debug = true, cpus, bundle } = this.#options;
+    const pin = cpus ? ["taskset", "-c", cpus] : [];
+    const fromSource = ["--import", TSX, CLI_MAIN];
+    const [command, ...args] = [
+      ...pin,
+      "env",
       `TSX_TSCONFIG_PATH=${TSCONFIG}`,
       process.execPath,
-      "--import",
-      TSX,
-      CLI_MAIN,
+      ...(bundle ? [bundle] : fromSource),
       "agent",
       `--ippool-ref=${poolRef}`,
       `--nic=${nic}`,
       `--kubeconfig=${cluster.kubeconfigs.agent}`,
       `--http-port=${AGENT_HTTP_PORT}`,
       "--enable-cache-dump-api",
-      "--debug",
-    ]);
+      ...(debug ? ["--debug"] : []),
+    ];
+    this.#proc = lab.spawn(ns, `agent-${++this.#starts}`, command!, args);
     await this.waitReady();
   }
 

@@ -4,6 +4,9 @@
  * pair, optionally a second server interface holding the default route (the pod network of an
  * agent pod), and the IPPool those clients are served from.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Kubectl, mustKubectl } from "../cluster/kubectl.js";
 import { API_VERSION } from "../fixtures/examples.js";
 import type { Lab } from "../netns/netns.js";
@@ -122,6 +125,14 @@ export class TestPool {
 
   async #patch(extra: string[], patch: unknown): Promise<void> {
     const args = ["patch", "ippool", this.name, "-n", this.namespace, "--type=merge", ...extra];
-    await mustKubectl(this.#admin, [...args, "-p", JSON.stringify(patch)]);
+    // Through a file: a pool of thousands of leases is longer than one argv string may be.
+    const dir = await mkdtemp(join(tmpdir(), "vd-agent-patch-"));
+    try {
+      const file = join(dir, "patch.json");
+      await writeFile(file, JSON.stringify(patch));
+      await mustKubectl(this.#admin, [...args, `--patch-file=${file}`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }
