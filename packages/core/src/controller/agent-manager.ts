@@ -108,24 +108,26 @@ export class AgentManager {
     return this.#deps.kube.create<V1Pod>(resourcePath(POD, namespace), pod);
   }
 
+  /** An Event: the agent replaces the pod the pool last named (if any), or is its first. */
   #report(pool: IpPool, created: V1Pod, logger: Logger): void {
     const name = created.metadata?.name;
     const image = agentImageOf(created);
-    const previous = this.#replacing.get(keyOf(pool));
+    const retired = this.#replacing.get(keyOf(pool));
     this.#replacing.delete(keyOf(pool));
+    const ref = pool.status?.agentPodRef;
+    const previous = retired
+      ? { name: retired.metadata?.name, image: agentImageOf(retired) }
+      : ref?.name && ref.uid !== created.metadata?.uid
+        ? { name: ref.name, image: ref.image }
+        : undefined;
     if (previous) {
-      const message = `agent pod ${name} (${image}) replaces ${previous.metadata?.name} (${agentImageOf(previous)})`;
+      const message = `agent pod ${name} (${image}) replaces ${previous.name} (${previous.image})`;
       this.#deps.events.emit(pool, "Normal", "AgentReplaced", message);
-      logger.info("agent pod replaced", { pod: name, previous: previous.metadata?.name, image });
-    } else {
-      this.#deps.events.emit(
-        pool,
-        "Normal",
-        "AgentCreated",
-        `agent pod ${name} (${image}) created`,
-      );
-      logger.info("agent pod created", { pod: name, image });
+      logger.info("agent pod replaced", { pod: name, previous: previous.name, image });
+      return;
     }
+    this.#deps.events.emit(pool, "Normal", "AgentCreated", `agent pod ${name} (${image}) created`);
+    logger.info("agent pod created", { pod: name, image });
   }
 
   /**

@@ -264,6 +264,38 @@ describeWithCluster("controller: agent pods", (cluster) => {
         return p?.status?.conditions?.find((c) => c.type === "Stopped" && c.status === "True");
       });
       expect(stopped.reason).toBe("Paused");
+      expect((await httpGet(controller!.httpPort!, `/ipams/${ns}/pool-a`)).status).toBe(404);
+    });
+
+    it("brings the agent and the cache back when the pool resumes", async () => {
+      await admin.mergePatch(paths.pools(ns, "pool-a"), { spec: { paused: false } });
+      await agentPod("agent back after resume");
+      await eventually("CacheReady True", async () => {
+        const p = await admin.get<IpPool>(paths.pools(ns, "pool-a"));
+        const ok = (type: string) =>
+          p?.status?.conditions?.some(
+            (c) => c.type === type && c.status === (type === "Stopped" ? "False" : "True"),
+          );
+        return ok("Stopped") && ok("CacheReady") ? true : undefined;
+      });
+      expect((await httpGet(controller!.httpPort!, `/ipams/${ns}/pool-a`)).status).toBe(200);
+    });
+
+    it("reported the agent's creation and replacement as Events on the pool", async () => {
+      const events = (
+        await admin.list<{ reason: string; message: string; involvedObject: { name: string } }>(
+          `/api/v1/namespaces/${ns}/events`,
+        )
+      ).items.filter((e) => e.involvedObject.name === "pool-a");
+      const reasons = new Set(events.map((e) => e.reason));
+      expect(reasons).toContain("AgentCreated");
+      expect(reasons).toContain("AgentRemoved");
+      const replaced = events.filter((e) => e.reason === "AgentReplaced").map((e) => e.message);
+      const upgrade = /\(vm-dhcp:test-2\) replaces \S+ \(vm-dhcp:test-1\)$/;
+      expect(
+        replaced.some((message) => upgrade.test(message)),
+        replaced.join("\n"),
+      ).toBe(true);
     });
   });
 });
