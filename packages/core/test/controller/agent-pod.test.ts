@@ -254,6 +254,33 @@ describeWithCluster("controller: agent pods", (cluster) => {
       );
     });
 
+    it("replaces a pod stuck terminating on a live node once its grace has passed", async () => {
+      const node = `vd-ctrl-node-${ns}`;
+      await admin.create("/api/v1/nodes", {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: node },
+      });
+      await admin.mergePatch(`/api/v1/nodes/${node}/status`, {
+        status: { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] },
+      });
+      const stuck = await agentPod("agent pod");
+      const name = stuck.metadata!.name!;
+      await admin.create(podPath(`${name}/binding`), {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name },
+        target: { apiVersion: "v1", kind: "Node", name: node },
+      });
+      const deletedAt = Date.now();
+      await admin.delete(podPath(name), { gracePeriodSeconds: 1 });
+      const replacement = await agentPod("replacement", (p) => p.metadata?.name !== name);
+      const waitedMs = Date.now() - deletedAt;
+      // The deadline (1 s grace, in whole seconds on the wire) plus the stuck-agent grace (1 s).
+      expect(waitedMs).toBeGreaterThanOrEqual(1_000);
+      expect(replacement.metadata?.name).not.toBe(name);
+    });
+
     it("removes the agent when the pool is paused", async () => {
       await admin.mergePatch(paths.pools(ns, "pool-a"), { spec: { paused: true } });
       await eventually("agent removed", async () =>

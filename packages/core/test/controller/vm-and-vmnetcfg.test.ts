@@ -319,6 +319,21 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
       ]);
     });
 
+    it("moves a NIC to a static address given later, and frees the old one", async () => {
+      const [before] = (await allocated("between"))!;
+      const config = (await getConfig("between"))!;
+      config.spec.networkConfigs![0]!.ipAddress = "192.0.2.50";
+      await admin.replace(paths.vmnetcfgs(ns, "between"), config);
+      const [after] = (await eventually("moved to the static address", async () => {
+        const entries = allocatedEntries(await getConfig("between"));
+        return entries?.[0]?.allocatedIPAddress === "192.0.2.50" ? entries : undefined;
+      }))!;
+      expect(after!.macAddress).toBe("52:54:00:02:00:02");
+      const allocatedMap = (await getPool("pool-a"))!.status!.ipv4!.allocated!;
+      expect(allocatedMap["192.0.2.50"]).toBe("52:54:00:02:00:02");
+      expect(allocatedMap[before!.allocatedIPAddress!]).toBeUndefined();
+    });
+
     it("reports an exhausted pool, and allocates once an address is released", async () => {
       for (const i of [1, 2, 3]) {
         await admin.create(
