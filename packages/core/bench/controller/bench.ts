@@ -64,8 +64,8 @@ function benchPool(ns: string): IpPool {
   };
 }
 
-const macOf = (i: number) =>
-  `52:54:00:be:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`;
+const hex = (byte: number) => byte.toString(16).padStart(2, "0");
+const macOf = (i: number) => `52:54:00:be:${hex((i >> 8) & 0xff)}:${hex(i & 0xff)}`;
 
 class WriteCounter {
   readonly byResource = new Map<string, number>();

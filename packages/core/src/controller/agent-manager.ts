@@ -52,7 +52,9 @@ export class AgentManager {
   ): Promise<AgentOutcome> {
     const clusterNetwork = nad.metadata.labels?.[LABEL_CLUSTER_NETWORK];
     if (!clusterNetwork) {
-      const message = `NetworkAttachmentDefinition ${keyOf(nad)} has no ${LABEL_CLUSTER_NETWORK} label, so no node is known to reach it`;
+      const message =
+        `NetworkAttachmentDefinition ${keyOf(nad)} has no ${LABEL_CLUSTER_NETWORK} label, ` +
+        "so no node is known to reach it";
       return blocked("NoClusterNetwork", message, pool.status?.agentPodRef);
     }
     const pods = this.#deps.caches.pods.byIndex(BY_POOL, keyOf(pool));

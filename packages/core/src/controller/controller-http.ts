@@ -26,6 +26,8 @@ function answer(res: Response, dump: object | undefined, ref: { namespace: strin
     res.json(dump);
     return;
   }
-  const error = `IPPool ${ref.namespace}/${ref.name} has no cache here: unknown, paused, or this replica is not the leader`;
+  const error =
+    `IPPool ${ref.namespace}/${ref.name} has no cache here: ` +
+    "unknown, paused, or this replica is not the leader";
   res.status(404).json({ error });
 }

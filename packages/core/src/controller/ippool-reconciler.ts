@@ -110,7 +110,7 @@ export class IpPoolReconciler implements Reconciler {
     const key = keyOf(pool);
     if ((pool.metadata.name ?? "").length > MAX_NAME_LENGTH) {
       // The link is a label, and label values hold at most 63 characters.
-      const message = `IPPool names longer than ${MAX_NAME_LENGTH} characters cannot be linked to a network`;
+      const message = `IPPool names longer than ${MAX_NAME_LENGTH} characters cannot label a NAD`;
       return { ok: false, reason: "PoolNameTooLong", message };
     }
     const linked = linkedPoolKey(nad);

@@ -44,7 +44,7 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export interface CallOptions {
   query?: Query;
   body?: unknown;
-  /** Content type of `body`; JSON by default, JSON merge patch for {@link KubeClient.mergePatch}. */
+  /** Content type of `body`: JSON, or JSON merge patch for {@link KubeClient.mergePatch}. */
   contentType?: string;
 }
 
@@ -71,7 +71,7 @@ interface Credentials {
  *
  * @example
  * const kube = new KubeClient(kubeConfig);
- * const pool = await kube.get<IpPool>("/apis/network.harvesterhci.io/v1alpha1/namespaces/default/ippools/net-a");
+ * const pool = await kube.get<IpPool>(resourcePath(IP_POOL, "default", "net-a"));
  */
 export class KubeClient {
   readonly #kubeConfig: KubeConfig;

@@ -73,7 +73,8 @@ export class OrphanSweeper {
     unclaimed.forEach((mac, i) => {
       const released = outcomes[i]?.released;
       if (!released) return;
-      const message = `released ${released} of ${mac}: no VirtualMachineNetworkConfig names this MAC`;
+      const why = "no VirtualMachineNetworkConfig names this MAC";
+      const message = `released ${released} of ${mac}: ${why}`;
       this.#deps.events.emit(pool, "Normal", "OrphanReleased", message);
       logger.info("orphaned address released", { pool: key, mac, ip: released });
     });

@@ -185,7 +185,7 @@ describeWithCluster("controller: agent pods", (cluster) => {
       expect(after.metadata?.name).toBe(agentName());
     });
 
-    it("replaces the pod when the agent image changes, and drops --dry-run with DHCP on", async () => {
+    it("replaces the pod when the agent image changes; --dry-run goes with DHCP on", async () => {
       const before = await agentPod("agent pod");
       await restart("vm-dhcp:test-2");
       const after = await agentPod(

@@ -149,7 +149,7 @@ describe("PoolAllocator", () => {
     expect(server.writes).toBe(1);
   });
 
-  it("applies releases before allocations of the same write, and keeps the freed address last", async () => {
+  it("releases before it allocates in one write; the freed address goes out last", async () => {
     const server = new PoolServer();
     const pool = allocator(server);
     const held = await pool.allocate({ mac: mac(1), mode: "any" });

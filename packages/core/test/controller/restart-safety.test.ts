@@ -43,8 +43,8 @@ function bigPool(ns: string, n: (typeof NETWORKS)[number]): IpPool {
   };
 }
 
-const macOf = (i: number) =>
-  `52:54:00:0c:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`;
+const hex = (byte: number) => byte.toString(16).padStart(2, "0");
+const macOf = (i: number) => `52:54:00:0c:${hex((i >> 8) & 0xff)}:${hex(i & 0xff)}`;
 
 describeWithCluster("controller: restart safety", (cluster) => {
   let admin: KubeClient;
@@ -140,7 +140,8 @@ describeWithCluster("controller: restart safety", (cluster) => {
       const recorded = await poolOwners(ns);
       const doneBefore = (await allConfigs(ns)).filter((c) => allocatedEntries(c)).length;
       console.log(
-        `restart safety: killed with ${atKill.size}+ pool allocations seen, ${recorded.size} recorded, ${doneBefore}/${count} vmnetcfgs Allocated`,
+        `restart safety: killed after ${atKill.size}+ pool allocations, ${recorded.size} ` +
+          `recorded, ${doneBefore}/${count} vmnetcfgs Allocated`,
       );
       expect(doneBefore, "the kill came too late to test anything").toBeLessThan(count);
 

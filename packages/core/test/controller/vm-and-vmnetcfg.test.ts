@@ -172,7 +172,7 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
       expect(warning.message).toContain("harvesterhci.io/mac-address");
     });
 
-    it("leaves out NICs of networks without a pool, and makes no vmnetcfg without managed NICs", async () => {
+    it("leaves out NICs of networks without a pool; no managed NIC, no vmnetcfg", async () => {
       await admin.create(
         paths.vms(ns),
         virtualMachine(ns, "vm-mixed", [
@@ -364,7 +364,7 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
   });
 
   describe("deletions", () => {
-    it("a deleted VM's vmnetcfg goes (no garbage collector here) and its address is released", async () => {
+    it("a deleted VM's vmnetcfg goes (no garbage collector here), its address too", async () => {
       await allocated("vm-annotated");
       await admin.delete(paths.vms(ns, "vm-annotated"));
       await eventually("vmnetcfg deleted", async () =>
@@ -378,7 +378,7 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
       });
     });
 
-    it("a deleted pool unlinks its NAD; a VM left without managed NICs loses its vmnetcfg", async () => {
+    it("a deleted pool unlinks its NAD; a VM with no managed NIC has no vmnetcfg", async () => {
       await admin.delete(paths.pools(ns, "unrelated-name"));
       await eventually("NAD unlinked", async () => {
         const found = await admin.get<NetworkAttachmentDefinition>(paths.nads(other, "net-far"));

@@ -96,7 +96,7 @@ describeWithCluster("controller: the SPEC walk-through", (cluster) => {
     expect(status.lastUpdate).toBeTruthy();
   });
 
-  it("sets the pool conditions: cache built, agent registered, not ready until its pod is", async () => {
+  it("sets the conditions: cache built, agent registered, not ready until its pod is", async () => {
     const status = await eventually("pool conditions", async () => {
       const s = (await getPool())?.status;
       return s?.conditions?.find((c) => c.type === "Registered")?.status === "True" ? s : undefined;
@@ -121,7 +121,13 @@ describeWithCluster("controller: the SPEC walk-through", (cluster) => {
     const poolLabels = `ippool="${ns}/pool-a",cidr="192.0.2.0/24",network="${ns}/net-a"`;
     expect(body).toContain(`vmdhcpcontroller_ippool_used{${poolLabels}} 1\n`);
     expect(body).toContain(`vmdhcpcontroller_ippool_available{${poolLabels}} 15\n`);
-    const nicLabels = `vmnetcfg="${ns}/vm-a",network="net-a",mac="${MAC}",ip="${ip}",status="Allocated"`;
+    const nicLabels = [
+      `vmnetcfg="${ns}/vm-a"`,
+      `network="net-a"`,
+      `mac="${MAC}"`,
+      `ip="${ip}"`,
+      `status="Allocated"`,
+    ].join(",");
     expect(body).toContain(`vmdhcpcontroller_vmnetcfg_status{${nicLabels}} 1\n`);
   });
 
