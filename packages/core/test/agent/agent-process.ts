@@ -7,6 +7,7 @@
  * agent's HTTP port (/readyz, /metrics, /leases) to the test as a unix socket. Cutting the
  * host half (see forwarder.ts) is how tests take the API server away from this agent only.
  */
+import { readFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { REPO_ROOT } from "../cluster/binaries.js";
@@ -166,9 +167,9 @@ export class AgentProcess {
     return 0;
   }
 
-  /** The log of the current agent process. */
+  /** The whole log of the current agent process. */
   log(): Promise<string> {
-    return tailLog(this.proc.logFile, 400);
+    return readFile(this.proc.logFile, "utf8");
   }
 
   /** Stops the agent and the host forwarder (the lab stops the in-namespace one). */

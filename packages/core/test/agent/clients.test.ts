@@ -40,9 +40,11 @@ const CONFIG: Ipv4Config = {
   dns: ["192.0.2.53", "192.0.2.54"],
   domainName: "vm.example",
   domainSearch: ["vm.example", "example"],
-  ntp: ["192.0.2.123"],
+  // A host name too: the agent resolves it (here from /etc/hosts, so no DNS traffic leaves).
+  ntp: ["192.0.2.123", "localhost"],
   leaseTime: LEASE_SECONDS,
 };
+const NTP_ADDRESSES = ["192.0.2.123", "127.0.0.1"];
 const MACS = {
   dhclient: "52:54:00:00:02:11",
   udhcpc: "52:54:00:00:02:12",
@@ -67,7 +69,7 @@ function expectedLease(address: string): Omit<ReceivedLease, "reason"> {
     dns: ["192.0.2.53", "192.0.2.54"],
     domain: "vm.example",
     search: ["vm.example", "example"],
-    ntp: ["192.0.2.123"],
+    ntp: NTP_ADDRESSES,
     leaseSeconds: LEASE_SECONDS,
   };
 }
@@ -127,6 +129,11 @@ function endToEnd(cluster: TestClusterInfo): void {
       ns: net.server,
       nic: VM_NIC,
       poolRef: pool.ref,
+    });
+    // Host names resolve in the background, after the agent is ready: wait for the answer.
+    await poll("the NTP host name resolved", 10_000, async () => {
+      const lease = (await agent.leases())[MACS.dhclient];
+      return String(lease?.ntpServers) === String(NTP_ADDRESSES);
     });
   });
 
@@ -197,6 +204,22 @@ function endToEnd(cluster: TestClusterInfo): void {
       expect(await unknown.proc.exited).not.toBe(0);
       expect(await unknown.leases()).toEqual([]);
       expect(await dropped()).toBeGreaterThan(before);
+      // Logged at debug level only: unknown MACs are the normal noise of a shared network.
+      const entries = (await agent.log()).split("\n").flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+      expect(entries).toContainEqual(
+        expect.objectContaining({
+          level: "debug",
+          message: "request not answered",
+          mac: MACS.late,
+          reason: "unknown-client",
+        }),
+      );
     });
   });
 
