@@ -32,6 +32,7 @@ interface ControllerArgs {
   "watch-namespace"?: string[] | undefined;
   "enable-cache-dump-api": boolean;
   "http-port": number;
+  "bind-address": string;
   kubeconfig?: string | undefined;
   kubecontext?: string | undefined;
   debug: boolean;
@@ -126,6 +127,11 @@ export const controllerCommand: CommandModule<object, ControllerArgs> = {
         default: DEFAULT_HTTP_PORT,
         describe: "port of /healthz, /readyz, /metrics",
       })
+      .option("bind-address", {
+        type: "string",
+        default: "0.0.0.0",
+        describe: "address the HTTP port listens on",
+      })
       .option("kubeconfig", {
         type: "string",
         default: envText("KUBECONFIG"),
@@ -169,7 +175,11 @@ export const controllerCommand: CommandModule<object, ControllerArgs> = {
             retryPeriodMs: argv["retry-period"] * 1000,
           }
         : false,
-      http: { port: argv["http-port"], enableCacheDumpApi: argv["enable-cache-dump-api"] },
+      http: {
+        port: argv["http-port"],
+        host: argv["bind-address"],
+        enableCacheDumpApi: argv["enable-cache-dump-api"],
+      },
       resyncMs: argv["resync-period"] * 1000,
       logger,
       registry: new Registry(),

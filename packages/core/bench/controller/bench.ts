@@ -70,8 +70,11 @@ const macOf = (i: number) => `52:54:00:be:${hex((i >> 8) & 0xff)}:${hex(i & 0xff
 class WriteCounter {
   readonly byResource = new Map<string, number>();
   total = 0;
+  /** Writes refused with 409 (counted in `total` too): the price of optimistic concurrency. */
+  conflicts = 0;
   record(call: ApiCall): void {
     if (call.verb === "GET") return;
+    if (call.code === 409) this.conflicts++;
     const key = `${call.verb} ${call.resource}`;
     this.byResource.set(key, (this.byResource.get(key) ?? 0) + 1);
     this.total++;
@@ -79,6 +82,7 @@ class WriteCounter {
   reset(): void {
     this.byResource.clear();
     this.total = 0;
+    this.conflicts = 0;
   }
 }
 
@@ -193,6 +197,7 @@ async function waitFor(check: () => Promise<boolean | undefined>, everyMs = 100)
 interface BurstResult {
   seconds: number;
   writesPerVm: number;
+  conflictsPerVm: number;
   byResource: Map<string, number>;
   latencies: number[];
 }
@@ -212,6 +217,7 @@ async function burst(cluster: TestCluster, label: string, maxBatchSize?: number)
   const result: BurstResult = {
     seconds,
     writesPerVm: setup.writes.total / VMS,
+    conflictsPerVm: setup.writes.conflicts / VMS,
     byResource: new Map(setup.writes.byResource),
     latencies,
   };
@@ -277,6 +283,11 @@ function printBurst(coalesced: BurstResult, single: BurstResult): void {
   const rows = [
     ["seconds to all Allocated", coalesced.seconds.toFixed(2), single.seconds.toFixed(2)],
     ["API writes per VM", coalesced.writesPerVm.toFixed(2), single.writesPerVm.toFixed(2)],
+    [
+      "  of which 409 Conflict",
+      coalesced.conflictsPerVm.toFixed(3),
+      single.conflictsPerVm.toFixed(3),
+    ],
     ...resources
       .sort()
       .map((r) => [

@@ -67,27 +67,32 @@ export class VmNetCfgReconciler implements Reconciler {
     const { nics, invalid } = wantedNics(config);
     const paused = !!config.spec.paused;
     const leaving = leavingEntries(config, nics);
+    let current = config;
     if (leaving.some((entry) => entry.state === "Allocated")) {
-      await this.#markLeaving(config, leaving, paused);
+      current = await this.#markLeaving(config, leaving, paused);
     }
     await this.#release(config, leaving, logger);
     const results = paused
       ? rememberedResults(config, nics)
       : await Promise.all(nics.map((nic) => this.#allocate(config, nic, logger)));
     results.push(...invalid);
-    await this.#writeStatus(config, results, paused);
+    await this.#writeStatus(current, results, paused);
     this.#metrics.set(key, results);
     return undefined;
   }
 
   /** Step 1: the leaving entries no longer claim their addresses in the vmnetcfg status. */
-  async #markLeaving(config: VmNetCfg, leaving: NetworkConfigStatus[], paused: boolean) {
+  async #markLeaving(
+    config: VmNetCfg,
+    leaving: NetworkConfigStatus[],
+    paused: boolean,
+  ): Promise<VmNetCfg> {
     const state = paused ? "Pending" : "Stale";
     const networkConfigs = (config.status?.networkConfigs ?? []).map((entry) =>
       leaving.includes(entry) ? { ...entry, state } : entry,
     );
     const conditions = releasingConditions(config.status?.conditions, paused, this.#now());
-    await this.#patchStatus(config, { networkConfigs, conditions });
+    return this.#patchStatus(config, { networkConfigs, conditions });
   }
 
   /** Step 2: releases leaving addresses, unless another vmnetcfg names the same NIC. */
@@ -222,10 +227,15 @@ export class VmNetCfgReconciler implements Reconciler {
     this.#written.set(keyOf(config), { basedOn, status });
   }
 
-  async #patchStatus(config: VmNetCfg, status: object): Promise<void> {
-    const { namespace, name } = config.metadata;
+  /**
+   * A status merge patch that holds only if `config` is still the current version: a status
+   * computed from a spec that has changed since (the VM reconciler's NIC update) is refused
+   * with 409 and computed again, never written.
+   */
+  async #patchStatus(config: VmNetCfg, status: object): Promise<VmNetCfg> {
+    const { namespace, name, resourceVersion } = config.metadata;
     const path = resourcePath(VM_NET_CFG, namespace, name, "status");
-    await this.#deps.kube.mergePatch(path, { status });
+    return this.#deps.kube.mergePatch<VmNetCfg>(path, { metadata: { resourceVersion }, status });
   }
 
   /** Releases everything a deleted vmnetcfg held, from its last known version. */
