@@ -45,7 +45,7 @@ export function statusPatch(base: IpPool, changes: StatusChanges, now: Date): ob
   if (ipv4) status.ipv4 = ipv4;
   for (const field of WHOLE_FIELDS) {
     const wanted = changes.status[field];
-    if (JSON.stringify(wanted) !== JSON.stringify(base.status?.[field])) {
+    if (!sameJson(wanted, base.status?.[field])) {
       status[field] = wanted ?? null;
     }
   }
@@ -72,4 +72,21 @@ function ipv4Patch(
     }
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/**
+ * Deep equality of JSON values, whatever the order of object keys: objects read back from the
+ * API server have their keys sorted, objects made here do not, and a difference in order only
+ * must never cause a write (each write would cause the next one through the watch).
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v,
+  );
 }

@@ -11,6 +11,7 @@ import {
   PoolUnavailableError,
 } from "./pool-allocator.js";
 import { type PoolLookup, poolForNetwork } from "./pool-lookup.js";
+import { sameJson } from "./pool-status-patch.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "./reconcile-loop.js";
 import { resourcePath, VM_NET_CFG } from "./resources.js";
 import { VmNetCfgMetrics } from "./vmnetcfg-metrics.js";
@@ -217,7 +218,7 @@ export class VmNetCfgReconciler implements Reconciler {
     const networkConfigs = statusEntries(results);
     const unchanged =
       conditions === config.status?.conditions &&
-      JSON.stringify(networkConfigs) === JSON.stringify(config.status?.networkConfigs ?? []);
+      sameJson(networkConfigs, config.status?.networkConfigs ?? []);
     if (unchanged) return;
     const basedOn = config.metadata.resourceVersion;
     const status = JSON.stringify({ networkConfigs, conditions: stripTimes(conditions) });

@@ -166,6 +166,26 @@ describeWithCluster("controller: the SPEC walk-through", (cluster) => {
     expect(events[0]!.involvedObject.name).toBe("vm-a");
   });
 
+  it("writes the pool status only on a change: a no-op reconcile writes nothing", async () => {
+    const counter = async (name: string, labels: string) => {
+      const { body } = await httpGet(port, "/metrics");
+      const line = body.split("\n").find((l) => l.startsWith(`${name}{${labels}} `));
+      return Number(line?.split(" ")[1] ?? 0);
+    };
+    const writes = () => counter("vmdhcpcontroller_ippool_status_writes_total", 'result="ok"');
+    const reconciles = () =>
+      counter("vmdhcpcontroller_reconciles_total", 'controller="ippool",result="success"');
+    const before = await writes();
+    const passes = await reconciles();
+    await admin.mergePatch(paths.pools(ns, "pool-a"), { metadata: { labels: { poke: "1" } } });
+    await eventually("pool reconciled again", async () =>
+      (await reconciles()) > passes ? true : undefined,
+    );
+    expect(await writes()).toBe(before);
+    // Link, cache, agent, one allocation: a handful of writes, not one per watch event.
+    expect(before).toBeLessThan(10);
+  });
+
   describe("deletion", () => {
     it("releases the vmnetcfg's address from the pool", async () => {
       await admin.delete(paths.vmnetcfgs(ns, "vm-a"));
