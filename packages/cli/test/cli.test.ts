@@ -206,6 +206,19 @@ describe.concurrent("bad values exit 2 with one line that names the flag", () =>
       line: "vm-dhcp: --tls-cert-file and --tls-key-file go together",
     },
     {
+      why: "no API server configured anywhere",
+      args: ["--role=agent", "--ippool-ref=default/a", "--dry-run"],
+      env: { HOME: "/nonexistent" },
+      line:
+        "vm-dhcp: no Kubernetes API server configured: pass --kubeconfig (or set KUBECONFIG), " +
+        "or run in a pod",
+    },
+    {
+      why: "a kubeconfig that is not there",
+      args: ["controller", "--no-agent", "--kubeconfig=/nonexistent/config"],
+      line: 'vm-dhcp: --kubeconfig="/nonexistent/config": no such file',
+    },
+    {
       why: "an unknown VM_DHCP_LOG_FORMAT",
       args: ["agent", "--ippool-ref=default/a", "--dry-run"],
       env: { VM_DHCP_LOG_FORMAT: "xml" },
