@@ -4,11 +4,11 @@
 #   scripts/demo.sh
 #
 # installs what it needs, builds vm-dhcp, starts a local Kubernetes API server (kube-apiserver
-# and etcd on 127.0.0.1, no nodes), installs the chart's CRDs, runs the controller and a DHCP
-# agent (the agent in its own network namespace, as in its pod), creates an IPPool and a
-# KubeVirt VirtualMachine, lets a real DHCP client (ISC dhclient) on the VM's NIC ask for an
-# address, and prints the lease, the pool status and the metrics. Everything it made is
-# removed at the end, also on failure or Ctrl-C.
+# and etcd on 127.0.0.1, no nodes), installs the chart's CRDs, runs the webhook, the
+# controller and a DHCP agent (the agent in its own network namespace, as in its pod),
+# creates an IPPool and a KubeVirt VirtualMachine, lets a real DHCP client (ISC dhclient) on
+# the VM's NIC ask for an address, and prints the lease, the pool status and the metrics.
+# Everything it made is removed at the end, also on failure or Ctrl-C.
 #
 # Traffic stays inside the two namespaces it creates (192.0.2.0/24, a documentation range)
 # and on 127.0.0.1.
@@ -123,6 +123,16 @@ note "kube-apiserver at $(json server), identities: admin, controller, agent, we
 step "installing the chart's CRDs (deploy/charts/vm-dhcp/crds)"
 k apply --server-side --field-manager=vm-dhcp-demo -f deploy/charts/vm-dhcp/crds/ | sed 's/^/   /'
 
+step "webhook (validates and defaults IPPools and vmnetcfgs; registers itself)"
+webhook_https="$(free_port)"
+webhook_http="$(free_port)"
+start webhook env VM_DHCP_LOG_FORMAT=text node dist/vm-dhcp.mjs webhook \
+  --kubeconfig="$(json kubeconfigs.webhook)" --bind-address=127.0.0.1 \
+  --https-port="$webhook_https" --http-port="$webhook_http" \
+  --webhook-url="https://127.0.0.1:$webhook_https"
+wait_for "webhook /readyz" http_get "http://127.0.0.1:$webhook_http/readyz"
+k get validatingwebhookconfigurations,mutatingwebhookconfigurations | sed 's/^/   /'
+
 step "the VM network: namespaces $SRV_NS (agent) and $VM_NS (VM), one veth pair"
 ip netns add "$SRV_NS"
 ip netns add "$VM_NS"
@@ -199,6 +209,16 @@ spec:
 EOF
 sed -n '/^kind: IPPool/,/^---/p' "$work/objects.yaml" | sed '$d' | sed 's/^/   /'
 k apply -f "$work/objects.yaml" | sed 's/^/   /'
+
+step "admission at work: a second pool for the same network, its router outside its CIDR"
+bad_pool='{"apiVersion":"network.harvesterhci.io/v1alpha1","kind":"IPPool",
+  "metadata":{"name":"bad-pool","namespace":"default"},
+  "spec":{"networkName":"default/demo-net","ipv4Config":{"cidr":"198.51.100.0/24",
+  "serverIP":"198.51.100.2","router":"203.0.113.1"}}}'
+if k apply -f - <<<"$bad_pool" >"$work/bad-pool.out" 2>&1; then
+  die "the webhook accepted a second pool for default/demo-net"
+fi
+sed 's/^/   /' "$work/bad-pool.out"
 
 step "controller (as the vm-dhcp-controller service account; --no-agent: the demo runs it)"
 controller_port="$(free_port)"
