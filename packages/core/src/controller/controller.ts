@@ -223,7 +223,10 @@ export class Controller {
     const previous = this.#term;
     if (!lead && !previous) return;
     this.#term = undefined;
-    if (previous) this.#metrics.leader.set(0);
+    if (previous) {
+      this.#metrics.leader.set(0);
+      this.#resetPoolMetrics();
+    }
     this.#termChange = this.#termChange.then(async () => {
       if (previous) await this.#endTerm(previous);
       if (lead && !this.#stopped && (this.#elector?.isLeader() ?? true)) this.#beginTerm();
@@ -259,11 +262,16 @@ export class Controller {
     } catch (error) {
       this.#options.logger.error("reconcilers did not stop cleanly", { err: errorText(error) });
     }
-    // A standby reports no pool figures: they would go stale while another replica leads.
+    // Again: a reconcile that was still running may have set some.
+    this.#resetPoolMetrics();
+    this.#options.logger.info("reconcilers stopped");
+  }
+
+  /** A standby reports no pool figures: they would go stale while another replica leads. */
+  #resetPoolMetrics(): void {
     this.#metrics.ippoolUsed.reset();
     this.#metrics.ippoolAvailable.reset();
     this.#metrics.vmnetcfgStatus.reset();
-    this.#options.logger.info("reconcilers stopped");
   }
 
   #settings() {

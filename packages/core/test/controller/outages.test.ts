@@ -191,6 +191,10 @@ describeWithCluster("controller: outages", (cluster) => {
           leaseHolder: "intruder",
         });
         expect((await httpGet(controller.httpPort!, `/caches/${ns}/pool-a`)).status).toBe(404);
+        // A standby reports no pool figures: they would go stale while another replica leads.
+        const metrics = (await httpGet(controller.httpPort!, "/metrics")).body;
+        expect(metrics).not.toMatch(/^vmdhcpcontroller_ippool_used\{/m);
+        expect(metrics).toMatch(/^vmdhcpcontroller_leader 0$/m);
         // The intruder holds a 2 s lease it never renews: until this controller takes over
         // again, nothing of the new vmnetcfg may be written.
         const writtenWhileDeposed: string[] = [];
