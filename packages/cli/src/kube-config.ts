@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 
+/** The credential flags every role has (`--kubeconfig`, `--kubecontext`). */
 export interface KubeConfigFlags {
   kubeconfig?: string | undefined;
   kubecontext?: string | undefined;

@@ -2,6 +2,7 @@ import type { Writable } from "node:stream";
 import type { Logger } from "@vm-dhcp/core";
 import winston from "winston";
 
+/** The log-level flags every role has (`--debug`, `--trace`). */
 export interface LoggingFlags {
   debug: boolean;
   trace: boolean;
