@@ -141,6 +141,36 @@ describeWithCluster("controller: agent pods", (cluster) => {
         (await agentPods(LONG_NAME)).length === 0 ? true : undefined,
       );
     });
+    it.each([
+      { why: "a NAD without a clusternetwork label", reason: "NoClusterNetwork" },
+      { why: "a network another pool serves", reason: "NetworkInUse" },
+      { why: "a NAD that does not exist", reason: "NetworkNotFound" },
+    ])("reports $why on Registered ($reason)", async ({ reason }) => {
+      const name = `pool-${reason.toLowerCase()}`;
+      let network = `${ns}/net-a`;
+      if (reason === "NoClusterNetwork") {
+        const bare = nad(ns, "net-bare");
+        bare.metadata.labels = {};
+        await admin.create(paths.nads(ns), bare);
+        network = `${ns}/net-bare`;
+      } else if (reason === "NetworkNotFound") {
+        network = `${ns}/net-missing`;
+      }
+      await admin.create(
+        paths.pools(ns),
+        pool(ns, name, network, { start: "192.0.2.30", end: "192.0.2.40" }),
+      );
+      const condition = await eventually(`Registered ${reason}`, async () => {
+        const found = await admin.get<IpPool>(paths.pools(ns, name));
+        return found?.status?.conditions?.find(
+          (c) => c.type === "Registered" && c.reason === reason,
+        );
+      });
+      expect(condition.status).toBe("False");
+      expect(await agentPods(name)).toEqual([]);
+      await admin.delete(paths.pools(ns, name));
+    });
+
     it("reports a pool name too long for a label instead of retrying for ever", async () => {
       const name = `pool-${"y".repeat(70)}`;
       await admin.create(
