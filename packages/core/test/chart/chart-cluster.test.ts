@@ -180,6 +180,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     let release = "";
     let agentKubeconfig = "";
     let controllerKubeconfig = "";
+    let webhookKubeconfig = "";
 
     beforeAll(async () => {
       // The release is named after the test namespace, so its cluster-wide roles never meet
@@ -194,6 +195,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
         as[role] = made.kubectl;
         if (role === "agent") agentKubeconfig = made.kubeconfig;
         if (role === "controller") controllerKubeconfig = made.kubeconfig;
+        if (role === "webhook") webhookKubeconfig = made.kubeconfig;
       }
     });
 
@@ -484,6 +486,61 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
           expect(await tailLog(proc.logFile, 10_000)).not.toMatch(/forbidden/i);
         } finally {
           await stopProcess(proc, 5_000);
+        }
+      },
+      WALK_TIMEOUT_MS,
+    );
+
+    it(
+      "lets the webhook, as the chart's webhook account, keep its certificate and judge pools",
+      async () => {
+        // Registered for this namespace only: the shared cluster's other writes never wait.
+        const label = `vm-dhcp-chart-test=${ns}`;
+        await mustKubectl(admin, ["label", "namespace", ns, label, "--overwrite"]);
+        const [httpsPort, port] = [await freePort(), await freePort()];
+        const name = `${release}-vm-dhcp-webhook`;
+        const proc = spawnLogged(
+          "webhook",
+          "env",
+          [
+            `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+            ...[process.execPath, "--import", TSX, CLI_MAIN, "webhook", `--name=${name}`],
+            ...[`--namespace=${ns}`, `--tls-secret-name=${name}-tls`],
+            ...[`--kubeconfig=${webhookKubeconfig}`, "--bind-address=127.0.0.1"],
+            ...[`--https-port=${httpsPort}`, `--http-port=${port}`],
+            ...[`--webhook-url=https://127.0.0.1:${httpsPort}`, `--namespace-selector=${label}`],
+          ],
+          join(dir, "webhook.log"),
+        );
+        try {
+          await eventually(proc, "webhook /readyz", async () =>
+            (await httpGet(port, "/readyz"))?.status === 200 ? true : undefined,
+          );
+          const secret = await mustKubectl(admin, [
+            ...["get", "secret", `${name}-tls`, "-n", ns],
+            ...["-o", "jsonpath={.data.tls\\.crt}"],
+          ]);
+          expect(Buffer.from(secret, "base64").toString()).toContain("BEGIN CERTIFICATE");
+          const ca = await mustKubectl(admin, [
+            ...["get", "validatingwebhookconfiguration", name],
+            ...["-o", "jsonpath={.webhooks[0].clientConfig.caBundle}"],
+          ]);
+          expect(ca).not.toBe("");
+
+          const bad = walkObjects(ns)[1]!;
+          bad.metadata.name = "outside-pool";
+          bad.spec.ipv4Config.router = "203.0.113.1";
+          const result = await admin(["create", "-f", "-"], JSON.stringify(bad));
+          expect(result.code).not.toBe(0);
+          expect(result.stderr).toContain(`admission webhook "validate.ippools`);
+          expect(result.stderr).toContain('spec.ipv4Config.router: "203.0.113.1"');
+          expect(await tailLog(proc.logFile, 10_000)).not.toMatch(/forbidden/i);
+        } finally {
+          await stopProcess(proc, 5_000);
+          await admin([
+            ...["delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", name],
+            "--ignore-not-found",
+          ]);
         }
       },
       WALK_TIMEOUT_MS,
