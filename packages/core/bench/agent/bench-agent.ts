@@ -5,6 +5,7 @@
  * noisy). Needs root; installs its Debian packages when missing.
  *
  *   node --import tsx packages/core/bench/agent/bench-agent.ts [--sizes=1000,10000]
+ *     [--servers=vm-dhcp-agent,kea,dnsmasq] [--agent-node-flags=--trace-gc]
  *
  * Setup: a server namespace (192.0.2.2 on `srv0`) and a perfdhcp namespace (192.0.2.10), one
  * veth between them. perfdhcp acts as a relay (giaddr 192.0.2.10, port 67), so every server is
@@ -59,6 +60,8 @@ interface Figures {
   bestExchanges: number;
   /** CPU seconds per 1,000 exchanges at the latency rate. */
   cpuMsPerExchange: number;
+  /** Resident memory once answering (after a 50/s probe), and after the runs. */
+  idleRssMib: number;
   rssMib: number;
   latency: PerfResult["latency"];
 }
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     }
     printReport(results);
   } finally {
-    await lab.close();
+    await lab.close({ keepDir: process.env.VM_DHCP_KEEP_LAB === "1" });
     await cluster.stop();
   }
 }
@@ -141,6 +144,7 @@ async function startAgent(
   if (built.code !== 0) throw new Error(`bundling the CLI failed: ${built.stderr}`);
   const agent = await AgentProcess.start({
     bundle,
+    nodeFlags: listArg("agent-node-flags", "").filter(Boolean),
     lab,
     cluster,
     ns,
@@ -170,6 +174,7 @@ async function measure(
     const probe = await perfdhcp({ ...base, rate: 50, seconds: 1 });
     return probe.acks > 0;
   });
+  const idleRssMib = (await rssKib(served.pid)) / 1024;
   let bestRate = 0;
   let bestExchanges = 0;
   for (const rate of RATES) {
@@ -199,6 +204,7 @@ async function measure(
     bestRate,
     bestExchanges,
     cpuMsPerExchange: (cpuUsed * 1000) / Math.max(1, latency.acks),
+    idleRssMib,
     rssMib: (await rssKib(served.pid)) / 1024,
     latency: latency.latency,
   };
@@ -213,7 +219,8 @@ async function overflowCounter(lab: Lab, namespaces: string[]): Promise<() => Pr
 
 function printReport(results: Figures[]): void {
   const ms = (value: number) => value.toFixed(3);
-  const header = ["server", "leases", "max rate <1%", "exch/s there", "cpu us/exch", "rss MiB"];
+  const header = ["server", "leases", "max rate <1%", "exch/s there", "cpu us/exch"];
+  header.push("rss idle MiB", "rss after");
   header.push("DO p50 ms", "DO p99", "RA p50 ms", "RA p90", "RA p99", "RA max");
   const rows = results.map((r) => {
     const { discoverOffer: offer, requestAck: ack } = r.latency;
@@ -223,11 +230,14 @@ function printReport(results: Figures[]): void {
       String(r.bestRate),
       r.bestExchanges.toFixed(0),
       (r.cpuMsPerExchange * 1000).toFixed(1),
+      r.idleRssMib.toFixed(1),
       r.rssMib.toFixed(1),
       ...[offer.p50, offer.p99, ack.p50, ack.p90, ack.p99, ack.max].map(ms),
     ];
   });
-  const note = `cpu and latency at a fixed ${LATENCY_RATE} exchanges/s; DO = DISCOVER-OFFER, RA = REQUEST-ACK`;
+  const note =
+    `cpu and latency at a fixed ${LATENCY_RATE} exchanges/s; ` +
+    "DO = DISCOVER-OFFER, RA = REQUEST-ACK";
   process.stdout.write(`\n${table([header, ...rows])}\n(${note})\n\nratios (agent / peer):\n`);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "n/a");
   for (const agent of results.filter((r) => r.server === AGENT)) {

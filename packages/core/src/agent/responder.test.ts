@@ -198,7 +198,7 @@ describe("Responder.respond", () => {
     expect(reply(outcome).destination).toEqual(destination);
   });
 
-  it("broadcasts a NAK even to a client that has an address, and sets the broadcast bit via relays", () => {
+  it("broadcasts a NAK to a client with an address; a relayed NAK gets the broadcast bit", () => {
     const direct = reply(
       responder().respond(request(MessageType.Request, {}, { ciaddr: "192.0.2.99" })),
     );

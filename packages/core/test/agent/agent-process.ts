@@ -44,6 +44,8 @@ export interface AgentProcessOptions {
    * memory and start-up are those of the shipped image, not of a TypeScript loader.
    */
   bundle?: string;
+  /** Extra flags for node itself, e.g. `--trace-gc` (not all are allowed in NODE_OPTIONS). */
+  nodeFlags?: string[];
 }
 
 /** An HTTP answer from the agent. */
@@ -101,6 +103,7 @@ export class AgentProcess {
   async restart(): Promise<void> {
     if (this.#proc) await this.#options.lab.stop(this.#proc);
     const { lab, ns, nic, poolRef, cluster, debug = true, cpus, bundle } = this.#options;
+    const nodeFlags = this.#options.nodeFlags ?? [];
     const pin = cpus ? ["taskset", "-c", cpus] : [];
     const fromSource = ["--import", TSX, CLI_MAIN];
     const [command, ...args] = [
@@ -108,6 +111,7 @@ export class AgentProcess {
       "env",
       `TSX_TSCONFIG_PATH=${TSCONFIG}`,
       process.execPath,
+      ...nodeFlags,
       ...(bundle ? [bundle] : fromSource),
       "agent",
       `--ippool-ref=${poolRef}`,

@@ -143,7 +143,7 @@ function endToEnd(cluster: TestClusterInfo): void {
   });
 
   describe("serving real clients", () => {
-    it("dhclient, udhcpc and dhcpcd each get their address and every configured option", async () => {
+    it("gives dhclient, udhcpc and dhcpcd their address and every configured option", async () => {
       for (const kind of ["dhclient", "udhcpc", "dhcpcd"] as const) {
         const host = client(kind);
         running[kind] = await startClient(lab, kind, { ...host, name: kind });

@@ -160,7 +160,8 @@ function commandLine(
     case "dhcpcd": {
       // dhcpcd keeps state under /run/dhcpcd and /var/lib/dhcpcd: give it private tmpfs copies.
       const mode = once ? "-1 -t 10" : "";
-      const dhcpcd = `exec dhcpcd -B -4 -A -L --nodelay ${mode} -f ${files.config} -c ${files.hook}`;
+      const flags = `-B -4 -A -L --nodelay ${mode}`;
+      const dhcpcd = `exec dhcpcd ${flags} -f ${files.config} -c ${files.hook}`;
       const script = [
         "mkdir -p /run/dhcpcd /var/lib/dhcpcd",
         "mount -t tmpfs tmpfs /run/dhcpcd",
