@@ -9,7 +9,14 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliBundle, cliCommand, cliEnv, runCli, sourceCommand } from "./run-cli.js";
+import {
+  cliBundle,
+  cliCommand,
+  cliEnv,
+  removeCliBundle,
+  runCli,
+  sourceCommand,
+} from "./run-cli.js";
 
 let dir = "";
 let kubeconfig = "";
@@ -32,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
+  await removeCliBundle();
 });
 
 describe.concurrent("vm-dhcp", () => {

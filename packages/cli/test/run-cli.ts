@@ -6,9 +6,9 @@
  * outcome. `sourceCommand` runs packages/cli/src/main.ts with tsx instead.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -33,6 +33,14 @@ export function cliBundle(): Promise<string> {
     return outfile;
   })();
   return bundle;
+}
+
+/** Removes the bundle built by {@link cliBundle}, if any; call it in `afterAll`. */
+export async function removeCliBundle(): Promise<void> {
+  if (!bundle) return;
+  const outfile = await bundle.catch(() => undefined);
+  bundle = undefined;
+  if (outfile) await rm(dirname(outfile), { recursive: true, force: true });
 }
 
 /** Variables the CLI reads as fallbacks; none may leak in from the test's environment. */
