@@ -50,6 +50,8 @@ RUN groupadd --system --gid 65532 vm-dhcp \
      --shell /usr/sbin/nologin vm-dhcp
 USER 65532:65532
 ENV NODE_ENV=production
+# Stack traces name the TypeScript sources (the bundle's linked map); about 40 ms of start-up.
+ENV NODE_OPTIONS=--enable-source-maps
 EXPOSE 8080 8443
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/vm-dhcp.mjs"]
 CMD ["--help"]
