@@ -93,6 +93,8 @@ export class Controller {
   readonly #clock: Clock;
   readonly #metrics: ControllerMetrics;
   readonly #readClient: KubeClient;
+  /** The elector's own client: its writes are the lease, which no gate may refuse. */
+  readonly #leaseClient: KubeClient;
   readonly #caches: ControllerInformers;
   readonly #tombstones: Tombstones = { pools: new Map(), vmnetcfgs: new Map() };
   readonly #elector: LeaderElector | undefined;
@@ -108,6 +110,7 @@ export class Controller {
       queueDepths: () => this.#term?.depths() ?? {},
     });
     this.#readClient = new KubeClient(options.kubeConfig, { onCall: (c) => this.#onCall(c) });
+    this.#leaseClient = new KubeClient(options.kubeConfig, { onCall: (c) => this.#onCall(c) });
     this.#caches = new ControllerInformers({
       kubeConfig: options.kubeConfig,
       kube: this.#readClient,
@@ -146,6 +149,8 @@ export class Controller {
       });
     }
     await this.#caches.start();
+    // Stopped while the first lists were still coming: nothing may start now.
+    if (this.#stopped) return;
     logger.info("caches synced", { namespaces: this.#caches.namespaces ?? "all" });
     if (this.#elector) this.#elector.start();
     else this.#changeTerm(true);
@@ -160,6 +165,7 @@ export class Controller {
     await this.#caches.stop();
     await this.#http?.close();
     this.#readClient.close();
+    this.#leaseClient.close();
   }
 
   /**
@@ -197,7 +203,7 @@ export class Controller {
     const { leaseName, identity } = election;
     return new LeaderElector({
       ...electionTiming(election),
-      kube: new KubeClient(this.#options.kubeConfig, { onCall: (c) => this.#onCall(c) }),
+      kube: this.#leaseClient,
       namespace: this.#options.namespace,
       name: leaseName ?? this.#options.name,
       identity,
