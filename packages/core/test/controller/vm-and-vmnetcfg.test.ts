@@ -192,6 +192,22 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
       expect(await getConfig("vm-unmanaged")).toBeUndefined();
     });
 
+    it("gives a VM created before its network's pool a vmnetcfg once the pool comes", async () => {
+      await admin.create(paths.nads(ns), nad(ns, "net-late"));
+      await admin.create(
+        paths.vms(ns),
+        virtualMachine(ns, "vm-early", [
+          { name: "nic1", network: "net-late", mac: "52:54:00:01:00:0a" },
+        ]),
+      );
+      await admin.create(
+        paths.pools(ns),
+        pool(ns, "late", `${ns}/net-late`, { start: "192.0.2.150", end: "192.0.2.160" }),
+      );
+      const [entry] = (await allocated("vm-early"))!;
+      expect(entry!.allocatedIPAddress).toBe("192.0.2.150");
+    });
+
     it("copies static-ip.harvesterhci.io/<nic> into the NIC's ipAddress", async () => {
       await admin.create(
         paths.vms(ns),
