@@ -4,6 +4,8 @@
  * namespace. The server namespace also has a pod-network interface holding the default route,
  * as an agent pod has, and captures on both interfaces show where replies leave.
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Kubectl, kubectlAs } from "../cluster/kubectl.js";
 import type { TestClusterInfo } from "../cluster/test-cluster.js";
@@ -17,7 +19,7 @@ import {
   releaseDhclient,
   startClient,
 } from "../netns/clients.js";
-import { Lab, netnsSkipReason } from "../netns/netns.js";
+import { Lab, netnsSkipReason, which } from "../netns/netns.js";
 import { poll } from "../netns/poll.js";
 import { AgentProcess } from "./agent-process.js";
 import {
@@ -51,7 +53,10 @@ const MACS = {
   dhcpcd: "52:54:00:00:02:13",
   nak: "52:54:00:00:02:14",
   late: "52:54:00:00:02:15",
+  relay: "52:54:00:00:02:16",
 } as const;
+/** The address of the relay namespace, which perfdhcp sends as giaddr. */
+const RELAY = "192.0.2.250";
 const ADDRESSES = {
   dhclient: "192.0.2.11",
   udhcpc: "192.0.2.12",
@@ -275,6 +280,29 @@ function endToEnd(cluster: TestClusterInfo): void {
     }, 40_000);
   });
 
+  describe("behind a relay", () => {
+    const why = which("perfdhcp") ? undefined : "needs perfdhcp (Debian kea-admin)";
+    if (why) console.warn(`agent relay test: SKIPPED, ${why}`);
+    it.skipIf(why !== undefined)(
+      `answers a relay (giaddr) on port 67${why ? ` (${why})` : ""}`,
+      async () => {
+        // perfdhcp plays the relay: it sends from RELAY:67 with giaddr = RELAY, as a relay would.
+        const host = client("relay");
+        await lab.ip(host.ns, ["addr", "add", `${RELAY}/24`, "dev", host.iface]);
+        const macs = join(lab.dir, "relay-macs");
+        await writeFile(macs, `${MACS.dhcpcd}\n`);
+        // Bounded: 5 exchanges at 5/s, then 1 s (-W, in us) for the last answers.
+        const bounds = ["-n", "5", "-r", "5", "-W", "1000000"];
+        const perf = ["perfdhcp", "-4", ...bounds, "-M", macs, "-l", RELAY, SERVER];
+        const result = await lab.exec(host.ns, "timeout", ["10", ...perf]);
+        const acks = /REQUEST-ACK\*+\nsent packets: \d+\nreceived packets: (\d+)/.exec(
+          result.stdout,
+        );
+        expect(Number(acks?.[1]), result.stdout).toBe(5);
+      },
+    );
+  });
+
   describe("with a default route on another interface", () => {
     it("sends every reply out of --nic, none out of the pod interface", async () => {
       await captures.vm.stop();
@@ -282,6 +310,7 @@ function endToEnd(cluster: TestClusterInfo): void {
       const vm = await captures.vm.packets();
       expect(vm.filter((line) => line.includes(`${SERVER}.67 >`)).length).toBeGreaterThan(10);
       expect(await captures.pod.packets()).toEqual([]);
+      if (which("perfdhcp")) expect(vm.some((line) => line.includes(`> ${RELAY}.67:`))).toBe(true);
       const decoded = await captures.vm.decoded();
       for (const type of ["Offer", "ACK", "NACK"])
         expect(decoded).toContain(`DHCP-Message (53), length 1: ${type}`);
