@@ -328,7 +328,18 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
         allowed: "no",
         why: "own namespace only",
       },
-      { role: "controller", args: ["list", "nodes"], allowed: "yes", why: "CIDR annotation" },
+      {
+        role: "controller",
+        args: ["get", "nodes"],
+        allowed: "yes",
+        why: "is an agent's node gone",
+      },
+      {
+        role: "controller",
+        args: ["list", "nodes"],
+        allowed: "no",
+        why: "reads nodes by name only",
+      },
       { role: "controller", args: ["patch", "nodes"], allowed: "no", why: "nodes are read only" },
       {
         role: "controller",
