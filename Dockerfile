@@ -40,11 +40,12 @@ COPY --from=build /src/dist/vm-dhcp.mjs /src/dist/vm-dhcp.mjs.map /src/dist/vm-d
 # runAsNonRoot, a read-only root file system and drops every capability): they only talk
 # HTTPS to the API server and listen on ports above 1024 (8080, 8443).
 #
-# The agent pods are made by the controller, not by the chart, and run as root:
-# - their init step needs NET_ADMIN, to put the pool's server address on eth1;
-# - the agent needs to bind UDP port 67, i.e. NET_BIND_SERVICE (part of a root container's
-#   default set). It needs neither NET_RAW (it uses plain UDP sockets: replies to clients
-#   without an address go to 255.255.255.255, no raw frames or ARP entries) nor NET_ADMIN.
+# The agent pods are made by the controller, not by the chart:
+# - their init step runs as root with NET_ADMIN, to put the pool's server address on eth1;
+# - the agent runs as this user with every capability dropped: it binds UDP port 67 because
+#   the pod sets the network-namespaced sysctl net.ipv4.ip_unprivileged_port_start=67. It
+#   needs neither NET_RAW (plain UDP sockets: replies to clients without an address go to
+#   255.255.255.255, no raw frames or ARP entries) nor NET_ADMIN.
 RUN groupadd --system --gid 65532 vm-dhcp \
   && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
      --shell /usr/sbin/nologin vm-dhcp

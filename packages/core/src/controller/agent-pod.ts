@@ -17,6 +17,8 @@ import {
 
 /** Image of the init step that puts the server address on the VM network interface. */
 export const DEFAULT_INIT_IMAGE = "busybox";
+/** The unprivileged user of the vm-dhcp image (see the Dockerfile), which runs the agent. */
+export const AGENT_USER_ID = 65532;
 /** Interface of the VM network inside the agent pod (SPEC section 3). */
 export const AGENT_NIC = "eth1";
 
@@ -51,10 +53,16 @@ export function agentPod(
   const poolRef = `${pool.metadata.namespace}/${pool.metadata.name}`;
   const nad = splitKey(poolNetworkKey(pool) ?? "");
   const networks = [{ namespace: nad.namespace, name: nad.name, interface: AGENT_NIC }];
-  const privileged = {
-    runAsUser: 0,
-    runAsGroup: 0,
-    capabilities: { add: ["NET_ADMIN"] },
+  // Only the init step is privileged: changing eth1's address needs root and NET_ADMIN. The
+  // agent itself needs nothing but UDP port 67, which the pod's network-namespaced sysctl opens
+  // to unprivileged users, so it runs as the image's user with every capability dropped.
+  const addressSetter = { runAsUser: 0, runAsGroup: 0, capabilities: { add: ["NET_ADMIN"] } };
+  const unprivileged = {
+    runAsUser: AGENT_USER_ID,
+    runAsGroup: AGENT_USER_ID,
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
   };
   const probe = (path: string) => ({ httpGet: { path, port: DEFAULT_HTTP_PORT } });
   const args = ["agent", "--ippool-ref", poolRef, ...(settings.noDhcp ? ["--dry-run"] : [])];
@@ -74,12 +82,13 @@ export function agentPod(
     spec: {
       affinity: nodeAffinity(clusterNetwork),
       serviceAccountName: settings.serviceAccountName,
+      securityContext: { sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "67" }] },
       initContainers: [
         {
           name: "ip-setter",
           image: settings.initImage,
           command: ["/bin/sh", "-c", addressScript(pool)],
-          securityContext: privileged,
+          securityContext: addressSetter,
         },
       ],
       containers: [
@@ -88,7 +97,7 @@ export function agentPod(
           image,
           args,
           env: [{ name: "AGENT_NAME", value: name }],
-          securityContext: privileged,
+          securityContext: unprivileged,
           livenessProbe: probe("/healthz"),
           readinessProbe: probe("/readyz"),
         },

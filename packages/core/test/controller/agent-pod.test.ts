@@ -114,6 +114,20 @@ describeWithCluster("controller: agent pods", (cluster) => {
       expect(init?.securityContext?.capabilities?.add).toContain("NET_ADMIN");
     });
 
+    it("runs the agent unprivileged: no capabilities, port 67 opened by the pod's sysctl", () => {
+      const [agent] = pod.spec?.containers ?? [];
+      expect(agent?.securityContext).toMatchObject({
+        runAsUser: 65532,
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      });
+      expect(agent?.securityContext?.capabilities?.add).toBeUndefined();
+      expect(pod.spec?.securityContext?.sysctls).toEqual([
+        { name: "net.ipv4.ip_unprivileged_port_start", value: "67" },
+      ]);
+    });
+
     it("probes /healthz (liveness) and /readyz (readiness) on port 8080", () => {
       const [agent] = pod.spec?.containers ?? [];
       expect(agent?.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: 8080 });
