@@ -173,6 +173,19 @@ describe("Responder.respond", () => {
     expect(responder().respond(message)).toEqual({ kind: "silent", reason });
   });
 
+  it("answers by chaddr even when the client identifier names another client (a clone)", () => {
+    // A cloned VM keeps its template's client identifier (type 1 + the template's MAC).
+    const template = new Uint8Array([1, ...parseMac("52:54:00:aa:bb:02")]);
+    const store = new LeaseStore();
+    const twoLeases: IpPool = structuredClone(pool);
+    twoLeases.status!.ipv4!.allocated!["192.0.2.11"] = "52:54:00:aa:bb:02";
+    store.replace(leasesOf(twoLeases));
+    const outcome = new Responder(store).respond(
+      request(MessageType.Discover, { clientIdentifier: template }),
+    );
+    expect(reply(outcome).message.yiaddr).toBe(LEASED);
+  });
+
   it("stays silent while its gate is closed (standby agent)", () => {
     expect(responder(false).respond(request(MessageType.Discover))).toMatchObject({
       reason: "inactive",

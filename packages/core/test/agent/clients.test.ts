@@ -195,6 +195,18 @@ function endToEnd(cluster: TestClusterInfo): void {
       await lab.stop(nak.proc);
     });
 
+    it("answers by MAC, not by client identifier: a clone with another's identifier", async () => {
+      // The "nak" host sends dhclient's identifier (type 1 + its MAC), as a cloned VM would.
+      const clientId = `0x3d:01${MACS.dhclient.replaceAll(":", "")}`;
+      const clone = await startClient(lab, "udhcpc", {
+        ...client("nak"),
+        name: "clone",
+        once: true,
+        extraArgs: ["-x", clientId],
+      });
+      expect((await leaseOf(clone, ["bound"])).address).toBe(ADDRESSES.nak);
+    });
+
     it("does not answer a MAC the pool has not allocated", async () => {
       const dropped = () =>
         agent.metric("vmdhcpagent_requests_dropped_total", {

@@ -28,7 +28,16 @@ export async function startCapture(
 ): Promise<Capture> {
   const name = `tcpdump-${ns}-${iface}`;
   const file = join(lab.dir, `${name}.pcap`);
-  const proc = lab.spawn(ns, name, "tcpdump", ["-i", iface, "-nn", "-U", "-w", file, filter]);
+  const proc = lab.spawn(ns, name, "tcpdump", [
+    "-i",
+    iface,
+    "-nn",
+    "--immediate-mode",
+    "-U",
+    "-w",
+    file,
+    filter,
+  ]);
   await poll(`tcpdump on ${ns}/${iface}`, START_TIMEOUT_MS, async () =>
     (await tailLog(proc.logFile)).includes("listening on"),
   );

@@ -56,6 +56,8 @@ export interface ClientOptions {
   once?: boolean;
   /** dhclient only: a lease file to start from (e.g. naming an address to ask for). */
   dhclientLeaseFile?: string;
+  /** More arguments for the client, e.g. udhcpc `-x 0x3d:01...` to send a client identifier. */
+  extraArgs?: string[];
 }
 
 /** A running (or, with `once`, possibly finished) client. */
@@ -87,7 +89,10 @@ export async function startClient(
 ): Promise<DhcpClient> {
   const files = await prepareFiles(lab, kind, options);
   const [command, args] = commandLine(kind, options, files);
-  const proc = lab.spawn(options.ns, options.name, command, args);
+  const proc = lab.spawn(options.ns, options.name, command, [
+    ...args,
+    ...(options.extraArgs ?? []),
+  ]);
   const events = () => readEvents(files.events);
   const leases = async () => (await events()).flatMap((event) => toLease(kind, event));
   return { kind, proc, files, events, leases };
