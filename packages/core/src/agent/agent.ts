@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isIpv4 } from "@vm-dhcp/ipam";
 import type { Registry } from "prom-client";
@@ -43,6 +44,14 @@ export interface AgentOptions {
   /** Answering gate, for an agent that stands by while another one serves. */
   isActive?: () => boolean;
   onClientNotice?: (notice: ClientNotice) => void;
+  /** IPv4 addresses on an interface; `os.networkInterfaces()` by default. */
+  interfaceAddresses?: (nic: string) => string[];
+}
+
+/** The IPv4 addresses the kernel has on `nic` (none when it does not exist). */
+export function systemInterfaceAddresses(nic: string): string[] {
+  const entries = networkInterfaces()[nic] ?? [];
+  return entries.filter((entry) => entry.family === "IPv4").map((entry) => entry.address);
 }
 
 /**
@@ -61,6 +70,7 @@ export class Agent {
   #server: DhcpServer | undefined;
   #serverAddress: string | undefined;
   #configError: string | undefined;
+  #nicError: string | undefined;
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -128,6 +138,7 @@ export class Agent {
       watch,
       pool: this.#pool ? "found" : "not found",
       config: this.#configError ?? "ok",
+      nic: this.#nicError ?? "ok",
       serving: this.#options.dryRun ? "dry-run" : serving,
       leases: this.#store.size,
     };
@@ -185,6 +196,7 @@ export class Agent {
     const serverAddress = this.#pool?.spec.ipv4Config.serverIP;
     if (this.#options.dryRun || this.#server || !serverAddress || this.#configError) return;
     if (this.#serverAddress === serverAddress) return; // a start is already under way
+    if (!this.#serverAddressOnNic(serverAddress)) return;
     this.#serverAddress = serverAddress;
 
     const transport =
@@ -217,6 +229,32 @@ export class Agent {
         this.#retry = setTimeout(() => void this.#ensureServing(), SOCKET_RETRY_MS);
       }
     }
+  }
+
+  /**
+   * Replies leave through the interface that holds the server address (see UdpTransport), so
+   * that address must be on `--nic`, or replies would reach another network. Checked before
+   * every start, retried while it does not hold (an init step may still be adding it).
+   */
+  #serverAddressOnNic(serverAddress: string): boolean {
+    const { nic, interfaceAddresses = systemInterfaceAddresses } = this.#options;
+    if (interfaceAddresses(nic).includes(serverAddress)) {
+      this.#nicError = undefined;
+      return true;
+    }
+    const problem = `${serverAddress} is not on ${nic}`;
+    if (this.#nicError !== problem) {
+      this.#options.logger.error("the server address is not on --nic; not serving DHCP", {
+        ...this.#logFields(),
+        serverAddress,
+        nic,
+        retryMs: SOCKET_RETRY_MS,
+      });
+    }
+    this.#nicError = problem;
+    clearTimeout(this.#retry);
+    if (!this.#stopped) this.#retry = setTimeout(() => void this.#ensureServing(), SOCKET_RETRY_MS);
+    return false;
   }
 
   #onWatchState(state: ReflectorState): void {

@@ -102,26 +102,7 @@ export class AgentProcess {
   /** Stops the agent if it runs, starts a new one and waits until it is ready. */
   async restart(): Promise<void> {
     if (this.#proc) await this.#options.lab.stop(this.#proc);
-    const { lab, ns, nic, poolRef, cluster, debug = true, cpus, bundle } = this.#options;
-    const nodeFlags = this.#options.nodeFlags ?? [];
-    const pin = cpus ? ["taskset", "-c", cpus] : [];
-    const fromSource = ["--import", TSX, CLI_MAIN];
-    const [command, ...args] = [
-      ...pin,
-      "env",
-      `TSX_TSCONFIG_PATH=${TSCONFIG}`,
-      process.execPath,
-      ...nodeFlags,
-      ...(bundle ? [bundle] : fromSource),
-      "agent",
-      `--ippool-ref=${poolRef}`,
-      `--nic=${nic}`,
-      `--kubeconfig=${cluster.kubeconfigs.agent}`,
-      `--http-port=${AGENT_HTTP_PORT}`,
-      "--enable-cache-dump-api",
-      ...(debug ? ["--debug"] : []),
-    ];
-    this.#proc = lab.spawn(ns, `agent-${++this.#starts}`, command!, args);
+    this.#proc = spawnAgent(this.#options, `agent-${++this.#starts}`);
     await this.waitReady();
   }
 
@@ -181,4 +162,35 @@ export class AgentProcess {
     if (this.#proc) await this.#options.lab.stop(this.#proc);
     await this.#apiForwarder.close();
   }
+}
+
+/**
+ * Starts `vm-dhcp agent` in the namespace without waiting for it. The API forwarder of an
+ * {@link AgentProcess} in the same namespace must be running; a second agent needs its own
+ * `httpPort`.
+ */
+export function spawnAgent(
+  options: AgentProcessOptions,
+  name: string,
+  httpPort = AGENT_HTTP_PORT,
+): LoggedProcess {
+  const { lab, ns, nic, poolRef, cluster, debug = true, cpus, bundle } = options;
+  const pin = cpus ? ["taskset", "-c", cpus] : [];
+  const fromSource = ["--import", TSX, CLI_MAIN];
+  const [command, ...args] = [
+    ...pin,
+    "env",
+    `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+    process.execPath,
+    ...(options.nodeFlags ?? []),
+    ...(bundle ? [bundle] : fromSource),
+    "agent",
+    `--ippool-ref=${poolRef}`,
+    `--nic=${nic}`,
+    `--kubeconfig=${cluster.kubeconfigs.agent}`,
+    `--http-port=${httpPort}`,
+    "--enable-cache-dump-api",
+    ...(debug ? ["--debug"] : []),
+  ];
+  return lab.spawn(ns, name, command!, args);
 }

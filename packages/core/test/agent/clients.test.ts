@@ -4,7 +4,7 @@
  * namespace. The server namespace also has a pod-network interface holding the default route,
  * as an agent pod has, and captures on both interfaces show where replies leave.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Kubectl, kubectlAs } from "../cluster/kubectl.js";
@@ -21,7 +21,7 @@ import {
 } from "../netns/clients.js";
 import { Lab, netnsSkipReason, which } from "../netns/netns.js";
 import { poll } from "../netns/poll.js";
-import { AgentProcess } from "./agent-process.js";
+import { AgentProcess, spawnAgent } from "./agent-process.js";
 import {
   buildVmNetwork,
   type Ipv4Config,
@@ -316,6 +316,17 @@ function endToEnd(cluster: TestClusterInfo): void {
   });
 
   describe("with a default route on another interface", () => {
+    it("does not serve when the server address is not on --nic", async () => {
+      const options = { lab, cluster, ns: net.server, nic: POD_NIC, poolRef: pool.ref };
+      const wrong = spawnAgent(options, "agent-wrong-nic", 8081);
+      const log = () => readFile(wrong.logFile, "utf8");
+      await poll("the misconfiguration in the log", 20_000, async () =>
+        (await log()).includes("the server address is not on --nic; not serving DHCP"),
+      );
+      await lab.stop(wrong);
+      expect(await log()).not.toContain('"message":"serving DHCP"');
+    });
+
     it("sends every reply out of --nic, none out of the pod interface", async () => {
       await captures.vm.stop();
       await captures.pod.stop();
