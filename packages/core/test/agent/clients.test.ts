@@ -207,6 +207,17 @@ function endToEnd(cluster: TestClusterInfo): void {
       expect((await leaseOf(clone, ["bound"])).address).toBe(ADDRESSES.nak);
     });
 
+    it("acknowledges dhcpcd's INFORM with the options and no lease time", async () => {
+      const inform = await startClient(lab, "dhcpcd", {
+        ...client("nak"),
+        name: "inform",
+        once: true,
+        extraArgs: ["-s", `${ADDRESSES.nak}/24`],
+      });
+      const { reason, ...lease } = await leaseOf(inform, ["inform"]);
+      expect(lease).toEqual({ ...expectedLease(ADDRESSES.nak), leaseSeconds: Number.NaN });
+    });
+
     it("does not answer a MAC the pool has not allocated", async () => {
       const dropped = () =>
         agent.metric("vmdhcpagent_requests_dropped_total", {

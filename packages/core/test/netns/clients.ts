@@ -38,8 +38,8 @@ export interface ReceivedLease {
   leaseSeconds: number;
 }
 
-/** Hook reasons that mean "the client holds this address now". */
-const BOUND_REASONS = new Set(["bound", "renew", "rebind", "reboot"]);
+/** Hook reasons that mean "the client holds this address now" (dhcpcd "inform": its own). */
+const BOUND_REASONS = new Set(["bound", "renew", "rebind", "reboot", "inform"]);
 const EVENT_MARK = "@@event ";
 
 /** Options of {@link startClient}. */
@@ -56,7 +56,10 @@ export interface ClientOptions {
   once?: boolean;
   /** dhclient only: a lease file to start from (e.g. naming an address to ask for). */
   dhclientLeaseFile?: string;
-  /** More arguments for the client, e.g. udhcpc `-x 0x3d:01...` to send a client identifier. */
+  /**
+   * More arguments for the client, e.g. udhcpc `-x 0x3d:01...` to send a client identifier,
+   * or dhcpcd `-s <address/len>` to send an INFORM for an address it configures itself.
+   */
   extraArgs?: string[];
 }
 
@@ -89,10 +92,7 @@ export async function startClient(
 ): Promise<DhcpClient> {
   const files = await prepareFiles(lab, kind, options);
   const [command, args] = commandLine(kind, options, files);
-  const proc = lab.spawn(options.ns, options.name, command, [
-    ...args,
-    ...(options.extraArgs ?? []),
-  ]);
+  const proc = lab.spawn(options.ns, options.name, command, args);
   const events = () => readEvents(files.events);
   const leases = async () => (await events()).flatMap((event) => toLease(kind, event));
   return { kind, proc, files, events, leases };
@@ -150,17 +150,19 @@ function commandLine(
   files: ClientFiles,
 ): [string, string[]] {
   const { iface, once = false } = options;
+  const extra = options.extraArgs ?? [];
   switch (kind) {
     case "dhclient": {
       const paths = ["-cf", files.config, "-sf", files.hook, "-lf", files.leaseFile];
       const mode = once ? ["-1"] : [];
-      return ["dhclient", ["-d", "-v", "-4", ...mode, ...paths, "-pf", files.pidFile, iface]];
+      const pid = ["-pf", files.pidFile];
+      return ["dhclient", ["-d", "-v", "-4", ...mode, ...paths, ...pid, ...extra, iface]];
     }
     case "udhcpc": {
       // Option 119 and 42 are not in udhcpc's default request list; ask as a user would.
       const mode = once ? ["-n", "-q", "-t", "4", "-T", "1", "-A", "1"] : ["-t", "5", "-T", "1"];
       const asks = ["-O", "search", "-O", "ntpsrv"];
-      return ["udhcpc", ["-f", "-i", iface, "-s", files.hook, ...asks, ...mode]];
+      return ["udhcpc", ["-f", "-i", iface, "-s", files.hook, ...asks, ...mode, ...extra]];
     }
     case "dhcpcd": {
       // dhcpcd keeps state under /run/dhcpcd and /var/lib/dhcpcd: give it private tmpfs copies.
@@ -171,9 +173,10 @@ function commandLine(
         "mkdir -p /run/dhcpcd /var/lib/dhcpcd",
         "mount -t tmpfs tmpfs /run/dhcpcd",
         "mount -t tmpfs tmpfs /var/lib/dhcpcd",
-        `${dhcpcd} ${iface}`,
+        `${dhcpcd} "$@" ${iface}`,
       ].join(" && ");
-      return ["unshare", ["-m", "--propagation", "private", "sh", "-c", script]];
+      // The extra arguments reach dhcpcd as the script's "$@", unquoted by no shell.
+      return ["unshare", ["-m", "--propagation", "private", "sh", "-c", script, "sh", ...extra]];
     }
   }
 }

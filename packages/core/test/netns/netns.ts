@@ -1,8 +1,9 @@
 /**
  * Network namespaces for tests on a real wire: a `Lab` creates namespaces and veth pairs, runs
  * commands and long-lived processes inside them, and removes everything it made in `close()`,
- * also after a failed test. Every name a lab creates starts with its prefix, so a lab can also
- * sweep what a crashed earlier run of the same test file left behind.
+ * also after a failed test. Namespace names are `<prefix>-<pid>-<suffix>`: two runs of the same
+ * test file at once (a developer's and the whole suite's) never touch each other's, and a lab
+ * sweeps only what runs whose process has died left behind.
  */
 
 import { spawn } from "node:child_process";
@@ -66,7 +67,7 @@ export function run(
 
 /** Namespaces, links and processes of one test file; see the module comment. */
 export class Lab {
-  /** Prefix of every namespace name, e.g. `vd-agent-e2e`. */
+  /** Prefix of every namespace name, e.g. `vd-agent-e2e-1f3k` (the test prefix and our pid). */
   readonly prefix: string;
   /** Scratch directory for logs, hook outputs and sockets; removed by `close()`. */
   readonly dir: string;
@@ -78,11 +79,13 @@ export class Lab {
     this.dir = dir;
   }
 
-  /** Creates a lab after removing the namespaces an earlier run with this prefix left. */
+  /** Creates a lab after removing the namespaces dead runs with this prefix left. */
   static async create(prefix: string): Promise<Lab> {
-    const lab = new Lab(prefix, await mkdtemp(join(tmpdir(), `${prefix}-`)));
+    const own = `${prefix}-${process.pid.toString(36)}`;
+    const lab = new Lab(own, await mkdtemp(join(tmpdir(), `${prefix}-`)));
     for (const name of await listNamespaces()) {
-      if (name.startsWith(`${prefix}-`)) await deleteNamespace(name);
+      const pid = new RegExp(`^${prefix}-([0-9a-z]+)-`).exec(name)?.[1];
+      if (pid && !isAlive(Number.parseInt(pid, 36))) await deleteNamespace(name);
     }
     return lab;
   }
@@ -199,4 +202,14 @@ async function deleteNamespace(name: string): Promise<void> {
     }
   }
   await run("ip", ["netns", "delete", name]);
+}
+
+/** Whether a process exists (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
