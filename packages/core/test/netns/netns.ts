@@ -4,6 +4,16 @@
  * also after a failed test. Namespace names are `<prefix>-<pid>-<suffix>`: two runs of the same
  * test file at once (a developer's and the whole suite's) never touch each other's, and a lab
  * sweeps only what runs whose process has died left behind.
+ *
+ * @example
+ * ```ts
+ * const lab = await Lab.create("vd-myarea-dhcp"); // in beforeAll
+ * const [srv, vm] = [await lab.namespace("srv"), await lab.namespace("vm")];
+ * await lab.veth({ ns: srv, name: "s0", address: "192.0.2.1/24" }, { ns: vm, name: "eth0" });
+ * const client = await startClient(lab, "udhcpc", { ns: vm, iface: "eth0", name: "vm" });
+ * await poll("a lease", 20_000, async () => (await client.leases())[0]);
+ * await lab.close(); // in afterAll: processes, namespaces and links go
+ * ```
  */
 
 import { spawn } from "node:child_process";
