@@ -83,6 +83,8 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       dryRun: argv["dry-run"],
       logger,
       registry,
+      // Building a debug line per packet costs even when the logger drops it.
+      packetLogs: argv.debug || argv.trace,
     });
     const http = await startHttpServer({
       port: argv["http-port"],

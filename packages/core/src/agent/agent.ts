@@ -44,6 +44,8 @@ export interface AgentOptions {
   /** Answering gate, for an agent that stands by while another one serves. */
   isActive?: () => boolean;
   onClientNotice?: (notice: ClientNotice) => void;
+  /** Per-packet debug logs (see DhcpServerOptions.packetLogs); on by default. */
+  packetLogs?: boolean;
   /** IPv4 addresses on an interface; `os.networkInterfaces()` by default. */
   interfaceAddresses?: (nic: string) => string[];
 }
@@ -207,6 +209,7 @@ export class Agent {
       metrics: this.#metrics,
       logger: this.#options.logger,
       ...(this.#options.onClientNotice ? { onClientNotice: this.#options.onClientNotice } : {}),
+      packetLogs: this.#options.packetLogs ?? true,
     });
     try {
       await server.start();
