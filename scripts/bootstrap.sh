@@ -11,8 +11,9 @@ if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$pinned_pnpm" ]; th
   npm install --global --silent "pnpm@$pinned_pnpm"
 fi
 
-# Debian packages used by the tests: real DHCP clients, capture tools, iproute2 for namespaces.
-debian_packages=(iproute2 tcpdump tshark isc-dhcp-client udhcpc dhcpcd openssl)
+# Debian packages used by the tests: real DHCP clients, capture tools, iproute2 for namespaces,
+# perfdhcp (kea-admin) as a DHCP relay.
+debian_packages=(iproute2 tcpdump tshark isc-dhcp-client udhcpc dhcpcd openssl kea-admin)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for pkg in "${debian_packages[@]}"; do

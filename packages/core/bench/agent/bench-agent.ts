@@ -1,18 +1,20 @@
 /**
- * DHCP load benchmark: perfdhcp (Kea's load generator) against `vm-dhcp agent`, Kea and
- * dnsmasq, in one run, on the same namespaces and with the same fixed MAC -> IP reservations
- * (1,000 and 10,000). Prints figures and ratios; never fails on a time (shared machines are
- * noisy). Needs root; installs its Debian packages when missing.
+ * DHCP load benchmark: perfdhcp (Kea's load generator) against `vm-dhcp agent`, Kea, dnsmasq
+ * and the npm `dhcp` package's server, in one run, on the same namespaces and with the same
+ * fixed MAC -> IP reservations (1,000 and 10,000). Prints figures and ratios; never fails on a
+ * time (shared machines are noisy). Needs root; installs its Debian packages when missing.
  *
  *   node --import tsx packages/core/bench/agent/bench-agent.ts [--sizes=1000,10000]
- *     [--servers=vm-dhcp-agent,kea,dnsmasq] [--agent-node-flags=--trace-gc]
+ *     [--servers=vm-dhcp-agent,kea,dnsmasq,npm-dhcp] [--agent-node-flags=--trace-gc]
  *
- * Setup: a server namespace (192.0.2.2 on `srv0`) and a perfdhcp namespace (192.0.2.10), one
- * veth between them. perfdhcp acts as a relay (giaddr 192.0.2.10, port 67), so every server is
- * measured on the relayed path. The served addresses come from 198.18.0.0/17 (RFC 2544's
- * benchmarking range: a /24 cannot hold 10,000 reservations); they only travel inside DHCP
- * payloads and are never configured on an interface. The server runs on CPU 0, perfdhcp on
- * CPU 1. The agent is the real CLI process, fed by a real kube-apiserver (the test cluster).
+ * Setup: a server namespace (198.18.127.253 on `srv0`) and a perfdhcp namespace
+ * (198.18.127.254), one veth between them, all in 198.18.0.0/17 (RFC 2544's benchmarking
+ * range: a /24 cannot hold 10,000 reservations). perfdhcp acts as a relay (giaddr
+ * 198.18.127.254, port 67), so the agent, Kea and dnsmasq are measured on the relayed path.
+ * The npm `dhcp` server cannot answer a relay: it sends every reply to its broadcast setting
+ * on port 68, so it is pointed at perfdhcp, which then listens on 68 (same traffic, one port
+ * apart). The server runs on CPU 0, perfdhcp on CPU 1. The agent is the real CLI process, fed
+ * by a real kube-apiserver (the test cluster).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -25,15 +27,15 @@ import type { LoggedProcess } from "../../test/cluster/process.js";
 import { startTestCluster, type TestCluster } from "../../test/cluster/test-cluster.js";
 import { Lab, run, which } from "../../test/netns/netns.js";
 import { poll } from "../../test/netns/poll.js";
-import { startDnsmasq, startKea } from "./peers.js";
+import { startDnsmasq, startKea, startNpmDhcp } from "./peers.js";
 import { type PerfResult, perfdhcp } from "./perfdhcp.js";
 import { cpuSeconds, rssKib, udpReceiveBufferErrors } from "./proc.js";
 import { type Reservation, reservations } from "./reservations.js";
 
-const SERVER = "192.0.2.2";
+const SERVER = "198.18.127.253";
 /** The image's bundler: the agent runs as shipped, not under a TypeScript loader. */
 const BUNDLER = join(REPO_ROOT, "esbuild.config.mjs");
-const RELAY = "192.0.2.10";
+const RELAY = "198.18.127.254";
 const SERVER_CPU = "0";
 const PERF_CPU = "1";
 /** Offered rates (exchanges/s) tried in turn until drops reach 1 %. */
@@ -48,6 +50,8 @@ const AGENT = "vm-dhcp-agent";
 interface Served {
   name: string;
   pid: number;
+  /** perfdhcp's local port for this server (see PerfOptions.localPort). */
+  perfdhcpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = listArg("sizes", "1000,10000").map(Number);
-  const servers = listArg("servers", `${AGENT},kea,dnsmasq`);
+  const servers = listArg("servers", `${AGENT},kea,dnsmasq,npm-dhcp`);
   await ensureDebianPackages();
   const found = await ensureBinaries();
   if (!found.ok) throw new Error(`no test cluster binaries: ${found.reason}`);
@@ -81,11 +85,11 @@ async function main(): Promise<void> {
   try {
     const [srv, perf] = [await lab.namespace("srv"), await lab.namespace("perf")];
     await lab.veth(
-      { ns: srv, name: "srv0", address: `${SERVER}/24` },
+      { ns: srv, name: "srv0", address: `${SERVER}/17` },
       {
         ns: perf,
         name: "perf0",
-        address: `${RELAY}/24`,
+        address: `${RELAY}/17`,
       },
     );
     const results: Figures[] = [];
@@ -117,6 +121,7 @@ function serverStarters(lab: Lab, cluster: TestCluster, ns: string, set: Reserva
     [AGENT]: () => startAgent(lab, cluster, ns, set),
     kea: () => startKea(options),
     dnsmasq: () => startDnsmasq(options),
+    "npm-dhcp": () => startNpmDhcp(options),
   };
 }
 
@@ -133,7 +138,7 @@ async function startAgent(
   await pool.apply({
     cidr: "198.18.0.0/17",
     serverIP: SERVER,
-    pool: { start: "198.18.0.1", end: "198.18.127.254" },
+    pool: { start: "198.18.0.2", end: "198.18.127.252" },
     router: "198.18.0.1",
     dns: ["198.18.0.53"],
     leaseTime: 3600,
@@ -169,7 +174,10 @@ async function measure(
   size: number,
   name: string,
 ): Promise<Figures> {
-  const base = { lab, ns, macFile, server: SERVER, relay: RELAY, cpus: PERF_CPU };
+  const base = {
+    ...{ lab, ns, macFile, server: SERVER, relay: RELAY, cpus: PERF_CPU },
+    ...(served.perfdhcpPort ? { localPort: served.perfdhcpPort } : {}),
+  };
   await poll(`${name} answering`, 30_000, async () => {
     const probe = await perfdhcp({ ...base, rate: 50, seconds: 1 });
     return probe.acks > 0;

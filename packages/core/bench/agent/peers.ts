@@ -4,6 +4,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Lab } from "../../test/netns/netns.js";
 import type { Reservation } from "./reservations.js";
 
@@ -23,6 +24,8 @@ export interface PeerOptions {
 export interface Peer {
   name: string;
   pid: number;
+  /** perfdhcp's local port, when the peer cannot answer a relay on port 67. */
+  perfdhcpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -77,7 +80,7 @@ export async function startKea(options: PeerOptions): Promise<Peer> {
 
 /** dnsmasq: static leases only, no ping, no lease file, quiet DHCP logs, high lease max. */
 export async function startDnsmasq(options: PeerOptions): Promise<Peer> {
-  const { lab, ns, cpus, relay } = options;
+  const { lab, ns, cpus } = options;
   const hosts = join(lab.dir, "dnsmasq-hosts");
   await writeFile(hosts, `${options.reservations.map((r) => `${r.mac},${r.ip}`).join("\n")}\n`);
   const args = [
@@ -89,8 +92,6 @@ export async function startDnsmasq(options: PeerOptions): Promise<Peer> {
     "--log-facility=-",
     "--interface=srv0",
     "--dhcp-range=198.18.0.0,static,255.255.128.0",
-    // The relay's own address is outside the served subnet: tell dnsmasq they belong together.
-    `--shared-network=${relay},198.18.0.0`,
     `--dhcp-hostsfile=${hosts}`,
     `--dhcp-option=3,${ROUTER}`,
     `--dhcp-option=6,${DNS}`,
@@ -101,4 +102,30 @@ export async function startDnsmasq(options: PeerOptions): Promise<Peer> {
   ];
   const proc = lab.spawn(ns, "dnsmasq", "taskset", ["-c", cpus, "dnsmasq", ...args]);
   return { name: "dnsmasq", pid: proc.child.pid!, stop: () => lab.stop(proc) };
+}
+
+/**
+ * The npm `dhcp` package's server (the Node.js peer): static bindings only, no logging. It
+ * sends every reply to its `broadcast` setting on port 68 whatever the giaddr, so it is given
+ * perfdhcp's address there and perfdhcp listens on 68 for it.
+ */
+export async function startNpmDhcp(options: PeerOptions): Promise<Peer> {
+  const { lab, ns, cpus, server, relay } = options;
+  const file = join(lab.dir, "npm-dhcp.json");
+  const bindings = Object.fromEntries(options.reservations.map((r) => [r.mac, r.ip]));
+  const config = {
+    server,
+    relay,
+    netmask: "255.255.128.0",
+    router: ROUTER,
+    dns: DNS,
+    leaseSeconds: 3600,
+    range: ["198.18.0.2", "198.18.127.252"],
+    bindings,
+  };
+  await writeFile(file, JSON.stringify(config));
+  const script = fileURLToPath(new URL("./npm-dhcp-server.cjs", import.meta.url));
+  const node = process.execPath;
+  const proc = lab.spawn(ns, "npm-dhcp", "taskset", ["-c", cpus, node, script, file]);
+  return { name: "npm-dhcp", pid: proc.child.pid!, perfdhcpPort: 68, stop: () => lab.stop(proc) };
 }

@@ -14,6 +14,8 @@ export interface PerfOptions {
   /** perfdhcp's own address: the relay address (giaddr) it sends from. */
   relay: string;
   cpus: string;
+  /** perfdhcp's local port (-L); 67, a relay's, by default. */
+  localPort?: number;
   /** Offered DORA exchanges per second (-r) and for how long (-p). */
   rate: number;
   seconds: number;
@@ -47,6 +49,7 @@ export async function perfdhcp(options: PerfOptions): Promise<PerfResult> {
     "taskset",
     ...["-c", options.cpus, "perfdhcp", "-4", "-r", String(rate), "-p", String(seconds)],
     ...["-M", options.macFile, "-l", options.relay, "-W", String(EXIT_WAIT_US)],
+    ...(options.localPort ? ["-L", String(options.localPort)] : []),
     ...(options.timers ? ["-x", "t"] : []),
     options.server,
   ];
