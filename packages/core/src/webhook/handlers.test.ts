@@ -85,6 +85,28 @@ describe("mutateIpPool", () => {
 });
 
 describe("validateIpPool", () => {
+  it.each([
+    ["a /24 range: no advice", {}, []],
+    [
+      "a /16 range would outgrow one etcd object once full",
+      {
+        cidr: "10.100.0.0/16",
+        serverIP: "10.100.0.2",
+        pool: { start: "10.100.0.3", end: "10.100.255.254" },
+      },
+      [
+        "spec.ipv4Config.pool 10.100.0.3-10.100.255.254 holds 65532 addresses: the IPPool " +
+          "status keeps one entry per allocation, and past about 20000 allocations it may " +
+          "exceed etcd's object size limit (1.5 MiB by default) and allocations fail; prefer " +
+          "ranges of at most 20000 addresses",
+      ],
+    ],
+  ])("advises on the status size: %s", async (_why, ipv4Config, warnings) => {
+    const state = fakeState({ nads: ["vms/net-a"] });
+    const verdict = await validateIpPool(request("CREATE", pool(ipv4Config)), state);
+    expect(verdict).toEqual({ allowed: true, warnings, patch: [] });
+  });
+
   it("does not read the cluster for an update that leaves the spec alone", async () => {
     const before = pool();
     const after = { ...pool(), metadata: { ...before.metadata, labels: { a: "b" } } };

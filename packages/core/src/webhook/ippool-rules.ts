@@ -6,7 +6,12 @@ import {
   parseCidr,
   parseIpv4,
 } from "@vm-dhcp/ipam";
-import { ALLOCATED_EXCLUDED, ALLOCATED_RESERVED, type IpPool } from "../api/types.js";
+import {
+  ALLOCATED_EXCLUDED,
+  ALLOCATED_RESERVED,
+  type IpPool,
+  type Ipv4Config,
+} from "../api/types.js";
 import { addressOf, checkAddressIn, poolCidrLabel } from "./addresses.js";
 import { type ClusterNetwork, cidrsOverlap } from "./cluster-networks.js";
 import { type NetworkUser, userNames } from "./network-users.js";
@@ -232,8 +237,18 @@ export function ipPoolDeletionViolations(
 }
 
 /**
+ * A dynamic range larger than this is told that its status may not fit: every allocation is
+ * one entry of `status.ipv4.allocated`, and the whole IPPool is one etcd object. Measured on
+ * the test API server (etcd's default 1.5 MiB request limit): writes failed with "etcdserver:
+ * request is too large" between 40,000 and 44,000 entries, and managed fields double an
+ * entry's cost while they are kept, so the advice starts well below.
+ */
+export const MAX_RANGE_WITHOUT_SIZE_ADVICE = 20_000;
+
+/**
  * Advice that does not block: a range whose every address is the server, the router or
- * excluded hands out nothing dynamically (static `ipAddress` entries still work).
+ * excluded hands out nothing dynamically (static `ipAddress` entries still work); a range so
+ * large that a full pool's status would outgrow an etcd object.
  */
 export function ipPoolWarnings(pool: IpPool): string[] {
   const config = pool.spec?.ipv4Config;
@@ -243,18 +258,35 @@ export function ipPoolWarnings(pool: IpPool): string[] {
   if (!config || !parsed || "violation" in parsed || start === undefined || end === undefined) {
     return [];
   }
+  if (end < start) return [];
+  const range = `${config.pool.start}-${config.pool.end}`;
+  const size = end - start + 1;
+  if (size > MAX_RANGE_WITHOUT_SIZE_ADVICE) {
+    return [
+      `spec.ipv4Config.pool ${range} holds ${size} addresses: the IPPool status keeps one ` +
+        `entry per allocation, and past about ${MAX_RANGE_WITHOUT_SIZE_ADVICE} allocations ` +
+        "it may exceed etcd's object size limit (1.5 MiB by default) and allocations fail; " +
+        `prefer ranges of at most ${MAX_RANGE_WITHOUT_SIZE_ADVICE} addresses`,
+    ];
+  }
+  return rangeExhausted(config, start, end)
+    ? [
+        `spec.ipv4Config.pool ${range} has no address left for dynamic leases: ` +
+          "only static ipAddress entries will be served",
+      ]
+    : [];
+}
+
+/** Whether the server, the router and the excludes block every address of start..end. */
+function rangeExhausted(config: Ipv4Config, start: number, end: number): boolean {
   // The schema allows at most 1024 exclusions: a range with more addresses than can be
   // blocked always has room, and is not scanned.
-  if (end < start || end - start + 1 > MAX_EXCLUDED + 2) return [];
+  if (end - start + 1 > MAX_EXCLUDED + 2) return false;
   const blocked = new Set(
     [config.serverIP, config.router, ...(config.pool.exclude ?? [])].map(addressOf),
   );
   for (let address = start; address <= end; address++) {
-    if (!blocked.has(address)) return [];
+    if (!blocked.has(address)) return false;
   }
-  const range = `${config.pool.start}-${config.pool.end}`;
-  return [
-    `spec.ipv4Config.pool ${range} has no address left for dynamic leases: ` +
-      "only static ipAddress entries will be served",
-  ];
+  return true;
 }
