@@ -55,12 +55,21 @@ export function parseIpv4(text: string): number | undefined {
   return octets === 4 ? value : undefined;
 }
 
-/** Writes `text` as four bytes at `offset`; throws `INVALID_VALUE` naming `field`. */
-export function writeIpv4(text: string, target: Uint8Array, offset: number, field: string) {
+/**
+ * Parses `text` as {@link parseIpv4} does; throws `INVALID_VALUE` naming `field` when it is
+ * not a dotted quad. The one check behind both writing an address and sizing one.
+ */
+export function requireIpv4(text: string, field: string): number {
   const value = typeof text === "string" ? parseIpv4(text) : undefined;
   if (value === undefined) {
     throw invalidValue(field, `${JSON.stringify(text)} is not a dotted-quad IPv4 address`);
   }
+  return value;
+}
+
+/** Writes `text` as four bytes at `offset`; throws `INVALID_VALUE` naming `field`. */
+export function writeIpv4(text: string, target: Uint8Array, offset: number, field: string) {
+  const value = requireIpv4(text, field);
   target[offset] = value >>> 24;
   target[offset + 1] = (value >>> 16) & 0xff;
   target[offset + 2] = (value >>> 8) & 0xff;

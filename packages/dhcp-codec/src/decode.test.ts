@@ -218,12 +218,49 @@ describe("decode", () => {
     });
   });
 
-  it.each([
-    ["undefined", undefined],
-    ["a string", "0101"],
-    ["an array of numbers", [1, 1, 6]],
-  ])("rejects %s with NOT_BYTES rather than a TypeError", (_why, input) => {
-    expect(decodeError(input as unknown as Uint8Array).code).toBe("NOT_BYTES");
+  describe("inputs other than plain bytes", () => {
+    it.each([
+      ["undefined", undefined],
+      ["a string", "0101"],
+      ["an array of numbers", [1, 1, 6]],
+      ["a bare ArrayBuffer", new ArrayBuffer(300)],
+    ])("rejects %s with NOT_BYTES rather than a TypeError", (_why, input) => {
+      expect(decodeError(input as unknown as Uint8Array).code).toBe("NOT_BYTES");
+    });
+
+    it.each([
+      ["whole", 0],
+      ["at an offset into it", 100],
+    ])("rejects a view over a detached buffer, %s, as TRUNCATED_HEADER", (_why, offset) => {
+      const bytes = new Uint8Array(new ArrayBuffer(offset + 300), offset, 300);
+      bytes.set(hex(REQUEST_HEX));
+      // Transferring the buffer (to a worker, say) detaches it; the view then reads as empty.
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+      expect(bytes.byteLength).toBe(0);
+      const error = decodeError(bytes);
+      expect(error).toMatchObject({ code: "TRUNCATED_HEADER", offset: 0, found: "0 bytes" });
+    });
+
+    const refuse = () => {
+      throw new TypeError("not readable here");
+    };
+
+    it.each([
+      ["a byteOffset past its buffer", "byteOffset", { value: 1000 }],
+      ["a byteLength longer than its buffer", "byteLength", { value: 1000 }],
+      ["a buffer getter that throws", "buffer", { get: refuse }],
+      ["a byteLength getter that throws", "byteLength", { get: refuse }],
+    ])("rejects a view with %s as NOT_BYTES", (_why, property, descriptor) => {
+      const bytes = hex(REQUEST_HEX);
+      Object.defineProperty(bytes, property, descriptor);
+      expect(decodeError(bytes)).toMatchObject({ code: "NOT_BYTES", field: "input" });
+    });
+
+    it("reads other byte views, such as a DataView, as their bytes", () => {
+      const bytes = hex(REQUEST_HEX);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      expect(decode(view as unknown as Uint8Array)).toEqual(REQUEST);
+    });
   });
 
   it("names the option and the offset when a typed value is malformed", () => {
@@ -232,6 +269,7 @@ describe("decode", () => {
       code: "BAD_OPTION_LENGTH",
       offset: 245,
       field: "option 51 (lease time)",
+      reason: "value must be exactly 4 bytes",
       expected: "4 bytes",
       found: "3 bytes",
     });

@@ -20,15 +20,14 @@ const END = 255;
  *   are accepted as long as the fixed fields and the magic cookie are there.
  * - A malformed typed option fails the whole decode; it is never reported as absent.
  *
- * Throws only {@link DhcpDecodeError}, for any input.
+ * Throws only {@link DhcpDecodeError}, for any argument a JavaScript caller can pass:
+ * `NOT_BYTES` for anything but an `ArrayBuffer` view (a `Buffer`, any typed array, a
+ * `DataView`) and for a view whose `buffer`, `byteOffset` or `byteLength` properties were
+ * redefined so they cannot be read or do not fit its buffer; `TRUNCATED_HEADER` for a view
+ * over a detached (transferred) buffer, which reads as 0 bytes.
  */
 export function decode(bytes: Uint8Array): DhcpMessage {
-  if (!ArrayBuffer.isView(bytes)) {
-    const details = { offset: 0, field: "input", reason: "not a Uint8Array" };
-    throw new DhcpDecodeError({ code: "NOT_BYTES", ...details, found: typeof bytes });
-  }
-  // Work on a plain Uint8Array view so every copy below is a real copy, even for a Buffer.
-  const packet = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const packet = packetView(bytes);
   checkHeader(packet);
 
   const instances: number[] = [];
@@ -42,6 +41,29 @@ export function decode(bytes: Uint8Array): DhcpMessage {
   }
 
   return decodeHeader(packet, overload, decodeOptions(packet, instances));
+}
+
+/** Stands in for a view that reads as 0 bytes, so that {@link checkHeader} rejects it. */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A plain Uint8Array over the bytes of `input`, so every copy below is a real copy even for
+ * a Buffer. A view over a detached buffer reports 0 bytes, and building a view over that
+ * buffer throws TypeError, so 0 bytes get {@link EMPTY} instead. Whatever else throws here
+ * comes from properties redefined on the view, and is reported as `NOT_BYTES`.
+ */
+function packetView(input: unknown): Uint8Array {
+  if (!ArrayBuffer.isView(input)) throw notBytes("not a Uint8Array", typeof input);
+  try {
+    const length = input.byteLength;
+    return length === 0 ? EMPTY : new Uint8Array(input.buffer, input.byteOffset, length);
+  } catch {
+    throw notBytes("its buffer, byteOffset or byteLength do not describe readable bytes");
+  }
+}
+
+function notBytes(reason: string, found?: string): DhcpDecodeError {
+  return new DhcpDecodeError({ code: "NOT_BYTES", offset: 0, field: "input", reason, found });
 }
 
 /**

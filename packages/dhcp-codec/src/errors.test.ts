@@ -11,13 +11,14 @@ describe("DhcpDecodeError", () => {
     found: "3 bytes",
   });
 
-  it("carries code, offset, field, expected and found", () => {
+  it("carries code, offset, field, reason, expected and found", () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({
       name: "DhcpDecodeError",
       code: "BAD_OPTION_LENGTH",
       offset: 245,
       field: "option 51 (lease time)",
+      reason: "value must be exactly 4 bytes",
       expected: "4 bytes",
       found: "3 bytes",
     });
@@ -38,6 +39,7 @@ describe("DhcpDecodeError", () => {
       reason: "r",
     });
     expect(bare.message).toBe("OPTION_OVERRUN at offset 7 in f: r");
+    expect(bare.reason).toBe("r");
     expect(bare.expected).toBeUndefined();
   });
 });

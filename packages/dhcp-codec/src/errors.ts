@@ -1,8 +1,10 @@
 /**
  * Stable codes of {@link DhcpDecodeError}. They are API: match on them, not on messages.
  *
- * - `NOT_BYTES`: the input is not a `Uint8Array` (or other byte view) at all.
- * - `TRUNCATED_HEADER`: fewer than the 236 fixed BOOTP bytes plus the 4-byte cookie.
+ * - `NOT_BYTES`: the input is not a `Uint8Array` (or other byte view) at all, or is a view
+ *   whose `buffer`, `byteOffset` or `byteLength` were redefined and cannot be used.
+ * - `TRUNCATED_HEADER`: fewer than the 236 fixed BOOTP bytes plus the 4-byte cookie; a view
+ *   over a detached buffer has none.
  * - `BAD_MAGIC_COOKIE`: the options field does not start with 99.130.83.99 (RFC 2131 §3).
  * - `BAD_HARDWARE_LENGTH`: `hlen` is larger than the 16-byte `chaddr` field (RFC 2131 §2).
  * - `OPTION_OVERRUN`: an option's length byte is missing or its data runs past its field.
@@ -40,14 +42,19 @@ export interface DhcpDecodeErrorDetails {
 
 /**
  * The only error {@link decode} throws: the packet is not a well-formed DHCPv4 message
- * (RFC 2131 §2, RFC 2132). Carries a stable `code`, the byte `offset`, the `field`, and
- * `expected`/`found` where they mean something.
+ * (RFC 2131 §2, RFC 2132). Carries a stable `code`, the byte `offset`, the `field`, the
+ * human `reason`, and `expected`/`found` where they mean something; `message` joins them
+ * into one line for logs, so callers never need to parse it.
  */
 export class DhcpDecodeError extends Error {
   override readonly name = "DhcpDecodeError";
   readonly code: DhcpDecodeErrorCode;
+  /** Byte offset in the packet where the problem was found. */
   readonly offset: number;
+  /** The part of the packet, e.g. `"option 51 (lease time)"` or `"header"`. */
   readonly field: string;
+  /** Why, in a few words, e.g. `"value must be exactly 4 bytes"`; not a stable code. */
+  readonly reason: string;
   readonly expected: string | undefined;
   readonly found: string | undefined;
 
@@ -56,6 +63,7 @@ export class DhcpDecodeError extends Error {
     this.code = details.code;
     this.offset = details.offset;
     this.field = details.field;
+    this.reason = details.reason;
     this.expected = details.expected;
     this.found = details.found;
   }

@@ -37,14 +37,24 @@ export function stringFromCodes(codes: number[]): string {
 
 /** Writes `text` one byte per character; throws `INVALID_VALUE` past U+00FF. */
 export function writeLatin1(text: string, target: Uint8Array, offset: number, field: string) {
+  requireLatin1(text, field);
+  for (let i = 0; i < text.length; i++) target[offset + i] = text.charCodeAt(i);
+  return offset + text.length;
+}
+
+/**
+ * Checks that `value` is a string of one-byte characters (U+0000..U+00FF), the text that
+ * {@link writeLatin1} can write, so that sizing a value refuses what writing it would.
+ */
+export function requireLatin1(value: unknown, field: string): string {
+  const text = requireString(value, field);
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit > 0xff) {
       throw invalidValue(field, `character U+${hex4(unit)} at index ${i} is not one byte`);
     }
-    target[offset + i] = unit;
   }
-  return offset + text.length;
+  return text;
 }
 
 /** Checks that `value` is a string, so hand-built messages fail with a typed error. */

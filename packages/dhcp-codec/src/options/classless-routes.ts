@@ -1,4 +1,4 @@
-import { parseIpv4, readIpv4, writeIpv4 } from "../address.js";
+import { parseIpv4, readIpv4, requireIpv4, writeIpv4 } from "../address.js";
 import { invalidValue } from "../errors.js";
 import type { ClasslessRoute } from "../types.js";
 import { type OptionCodec, type OptionSlice, requireArray } from "./codec.js";
@@ -20,7 +20,9 @@ export const classlessRoutesCodec: OptionCodec<ClasslessRoute[]> = {
   encodedLength(value, field) {
     let length = 0;
     for (const route of requireArray(value, field, "routes")) {
-      length += 5 + significantOctets(parseDestination(route, field).width);
+      const { width } = parseDestination(route, field);
+      requireIpv4(route.router, field);
+      length += 5 + significantOctets(width);
     }
     return length;
   },

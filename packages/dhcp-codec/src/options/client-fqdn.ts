@@ -1,5 +1,5 @@
 import { FqdnFlag } from "../constants.js";
-import { readLatin1, requireString, writeLatin1 } from "../latin1.js";
+import { readLatin1, requireLatin1, writeLatin1 } from "../latin1.js";
 import type { ClientFqdn } from "../types.js";
 import type { OptionCodec, OptionSlice } from "./codec.js";
 import {
@@ -57,7 +57,7 @@ function isCanonical(flags: number): boolean {
 }
 
 function nameLength(value: ClientFqdn, field: string): number {
-  const text = requireString(value.name, `${field} name`);
+  const text = requireLatin1(value.name, `${field} name`);
   if (!isCanonical(value.flags)) return text.length;
   const { labels, absolute } = splitName(text, field);
   const length = labelsLength(labels) + (absolute ? 1 : 0);
@@ -68,7 +68,7 @@ function nameLength(value: ClientFqdn, field: string): number {
 function writeCanonicalName(text: string, target: Uint8Array, offset: number, field: string) {
   const { labels, absolute } = splitName(text, field);
   let at = offset;
-  for (const label of labels) at = writeLabel(label, target, at, field);
+  for (const label of labels) at = writeLabel(label, target, at);
   if (absolute) target[at++] = 0;
   return at;
 }

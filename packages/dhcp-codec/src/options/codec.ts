@@ -62,7 +62,11 @@ export class OptionSlice {
  * (RFC 3396), so codecs see and produce whole values.
  */
 export interface OptionCodec<T> {
-  /** Bytes that {@link OptionCodec.encode} will write for `value`; validates as it goes. */
+  /**
+   * Bytes that {@link OptionCodec.encode} will write for `value`. Refuses every value that
+   * `encode` would, with the same `INVALID_VALUE`, by calling the same check, so that sizing
+   * a message (the package's `encodedLength`) fails exactly where encoding it would.
+   */
   encodedLength(value: T, field: string): number;
   /** Writes `value` at `offset` and returns the offset after it. */
   encode(value: T, target: Uint8Array, offset: number, field: string): number;

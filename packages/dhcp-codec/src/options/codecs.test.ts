@@ -1,12 +1,14 @@
 /**
  * The one invariant every option kind must keep, checked for every entry of the option
  * table: the announced length is what gets written, writing at any offset gives the same
- * bytes, and decoding them gives the value back, alone and inside a whole packet.
+ * bytes, and decoding them gives the value back, alone and inside a whole packet. And the
+ * length is never announced for a value that cannot be written: `encodedLength` refuses
+ * it with the same `INVALID_VALUE` that `encode` would throw.
  */
 import { describe, expect, it } from "vitest";
 import { MessageType } from "../constants.js";
 import { decode } from "../decode.js";
-import { encode } from "../encode.js";
+import { encode, encodedLength } from "../encode.js";
 import type { DhcpMessage, DhcpOptions } from "../types.js";
 import { decodeValue, encodeValue } from "./codec.js";
 import { OPTION_SPECS, type OptionSpec, type TypedOptionKey } from "./table.js";
@@ -53,6 +55,41 @@ const SAMPLES: Samples = {
   ],
 };
 
+/** Values each option must refuse; typed loosely, as a JavaScript caller might pass them. */
+const INVALID: { [K in TypedOptionKey]-?: unknown[] } = {
+  subnetMask: ["255.255.255", "255.255.255.0 ", 0xffffff00],
+  routers: [["192.0.2.1", "192.0.2.256"], "192.0.2.1"],
+  domainNameServers: [["1.1.1.01"]],
+  hostName: ["vm-\u2603", 42],
+  domainName: ["\u0101.example"],
+  interfaceMtu: [65536, -1, 1500.5],
+  broadcastAddress: ["192.0.2.255/24"],
+  ntpServers: [[""]],
+  requestedIpAddress: [0xc000020a, null],
+  leaseTimeSeconds: [-1, 2 ** 32, Number.NaN, "3600"],
+  overload: [0, 4],
+  messageType: [0, 19, 1.5],
+  serverIdentifier: ["192.0.2"],
+  parameterRequestList: [[1, 256], [-1], [1.5]],
+  message: ["\u{1f600}"],
+  maxMessageSize: [65536],
+  renewalTimeSeconds: [-0.5],
+  rebindingTimeSeconds: [Number.POSITIVE_INFINITY],
+  vendorClassIdentifier: ["MSFT \u2603"],
+  clientIdentifier: ["01525400123456", [1, 2]],
+  clientFqdn: [
+    { flags: 256, rcode1: 0, rcode2: 0, name: "" },
+    { flags: 0, rcode1: 0, rcode2: 0, name: "\u2603" },
+    { flags: 4, rcode1: 0, rcode2: 0, name: "\u2603.example." },
+  ],
+  relayAgentInformation: [[{ code: 1, data: new Uint8Array(256) }]],
+  domainSearch: [["\u2603.com"], [""]],
+  classlessStaticRoutes: [
+    [{ destination: "10.0.0.0/8", router: "192.0.2" }],
+    [{ destination: "10.0.0.1/8", router: "192.0.2.1" }],
+  ],
+};
+
 const BASE: DhcpMessage = {
   op: 2,
   htype: 1,
@@ -93,5 +130,28 @@ describe("every option codec", () => {
 
   it.each(rows)("round-trips %s", (_name, key, value) => {
     expectRoundTrip(key, OPTION_SPECS[key] as OptionSpec<unknown>, value);
+  });
+});
+
+describe("every option codec's encodedLength", () => {
+  const rows = (Object.keys(INVALID) as TypedOptionKey[]).flatMap((key) =>
+    INVALID[key].map((value, i) => [`${key} #${i + 1}`, key, value] as const),
+  );
+
+  it.each(rows)("refuses invalid %s as encode does", (_name, key, value) => {
+    const spec = OPTION_SPECS[key] as OptionSpec<unknown>;
+    const field = `option ${spec.code} (${spec.label})`;
+    const invalid = expect.objectContaining({ name: "DhcpEncodeError", code: "INVALID_VALUE" });
+    expect(() => spec.codec.encodedLength(value, field)).toThrow(invalid);
+
+    const message = { ...BASE, options: { [key]: value } };
+    let thrown: unknown;
+    try {
+      encode(message);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "INVALID_VALUE" });
+    expect(() => encodedLength(message)).toThrow(thrown as Error);
   });
 });

@@ -1,5 +1,5 @@
 import { invalidValue } from "../errors.js";
-import { readLatin1, requireString } from "../latin1.js";
+import { readLatin1, requireLatin1 } from "../latin1.js";
 import type { OptionSlice } from "./codec.js";
 
 /** Longest label (RFC 1035 §2.3.4). */
@@ -16,10 +16,11 @@ export interface NameLabels {
 /**
  * Splits dotted text into labels for the wire (RFC 1035 §3.1). `"."` is the root (no
  * labels), `""` is the empty name, a trailing dot marks the name absolute. Each label must
- * have 1..63 one-byte characters. Throws `INVALID_VALUE` naming `field`.
+ * have 1..63 one-byte characters. Throws `INVALID_VALUE` naming `field`. Both sizing and
+ * writing a name go through here, so they refuse the same names.
  */
 export function splitName(text: string, field: string): NameLabels {
-  requireString(text, field);
+  requireLatin1(text, field);
   if (text === "" || text === ".") return { labels: [], absolute: text === "." };
   const absolute = text.endsWith(".");
   const labels = (absolute ? text.slice(0, -1) : text).split(".");
@@ -45,15 +46,13 @@ export function requireNameLength(wireLength: number, text: string, field: strin
   }
 }
 
-/** Writes one label (length byte then text) at `offset`; returns the offset after it. */
-export function writeLabel(label: string, target: Uint8Array, offset: number, field: string) {
+/**
+ * Writes one label from {@link splitName} (so 1..63 one-byte characters) at `offset`: the
+ * length byte, then the text. Returns the offset after it.
+ */
+export function writeLabel(label: string, target: Uint8Array, offset: number) {
   target[offset] = label.length;
-  for (let i = 0; i < label.length; i++) {
-    const unit = label.charCodeAt(i);
-    if (unit > 0xff)
-      throw invalidValue(field, `label ${JSON.stringify(label)} is not one byte per character`);
-    target[offset + 1 + i] = unit;
-  }
+  for (let i = 0; i < label.length; i++) target[offset + 1 + i] = label.charCodeAt(i);
   return offset + 1 + label.length;
 }
 

@@ -52,7 +52,7 @@ function compressNames(names: string[], field: string, target?: Uint8Array, offs
       if (suffixOffsets.has(suffix)) break;
       if (at <= MAX_POINTER_OFFSET) suffixOffsets.set(suffix, at);
       const label = labels[i] ?? "";
-      if (target) writeLabel(label, target, offset + at, field);
+      if (target) writeLabel(label, target, offset + at);
       at += 1 + label.length;
     }
     at += writeTail(labels, i, suffixOffsets, target, offset + at);

@@ -1,4 +1,4 @@
-import { readIpv4, writeIpv4 } from "../address.js";
+import { readIpv4, requireIpv4, writeIpv4 } from "../address.js";
 import { type OptionCodec, requireArray, requireLength, requireMultipleOf } from "./codec.js";
 
 /**
@@ -6,7 +6,10 @@ import { type OptionCodec, requireArray, requireLength, requireMultipleOf } from
  * requested IP address (§9.1), server identifier (§9.7).
  */
 export const ipv4Codec: OptionCodec<string> = {
-  encodedLength: () => 4,
+  encodedLength(value, field) {
+    requireIpv4(value, field);
+    return 4;
+  },
   encode: (value, target, offset, field) => writeIpv4(value, target, offset, field),
   decode(slice) {
     requireLength(slice, 4);
@@ -20,7 +23,10 @@ export const ipv4Codec: OptionCodec<string> = {
  * an empty list decodes as `[]` and encodes as a zero-length option, so nothing set is lost.
  */
 export const ipv4ListCodec: OptionCodec<string[]> = {
-  encodedLength: (value, field) => requireArray(value, field, "addresses").length * 4,
+  encodedLength(value, field) {
+    for (const address of requireArray(value, field, "addresses")) requireIpv4(address, field);
+    return value.length * 4;
+  },
   encode(value, target, offset, field) {
     let at = offset;
     for (const address of value) at = writeIpv4(address, target, at, field);

@@ -1,4 +1,4 @@
-import { readLatin1, requireString, writeLatin1 } from "../latin1.js";
+import { readLatin1, requireLatin1, writeLatin1 } from "../latin1.js";
 import type { OptionCodec, OptionSlice } from "./codec.js";
 
 /**
@@ -9,7 +9,7 @@ import type { OptionCodec, OptionSlice } from "./codec.js";
  * value (some clients send a zero-length host name) decodes as `""`.
  */
 export const textCodec: OptionCodec<string> = {
-  encodedLength: (value, field) => requireString(value, field).length,
+  encodedLength: (value, field) => requireLatin1(value, field).length,
   encode: (value, target, offset, field) => writeLatin1(value, target, offset, field),
   decode(slice) {
     let end = slice.bytes.length;

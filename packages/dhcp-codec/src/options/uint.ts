@@ -17,7 +17,10 @@ export function requireInteger(value: number, min: number, max: number, field: s
 function unsignedCodec(size: 1 | 2 | 4): OptionCodec<number> {
   const max = 2 ** (size * 8) - 1;
   return {
-    encodedLength: () => size,
+    encodedLength(value, field) {
+      requireInteger(value, 0, max, field);
+      return size;
+    },
     encode(value, target, offset, field) {
       let rest = requireInteger(value, 0, max, field);
       for (let i = size - 1; i >= 0; i--) {
@@ -48,7 +51,10 @@ export const uint32Codec = unsignedCodec(4);
  */
 export function uint8RangeCodec<T extends number>(min: T, max: T): OptionCodec<T> {
   return {
-    encodedLength: () => 1,
+    encodedLength(value, field) {
+      requireInteger(value, min, max, field);
+      return 1;
+    },
     encode(value, target, offset, field) {
       target[offset] = requireInteger(value, min, max, field);
       return offset + 1;
@@ -73,7 +79,10 @@ export function uint8RangeCodec<T extends number>(min: T, max: T): OptionCodec<T
 
 /** A list of bytes: the parameter request list of option codes (RFC 2132 §9.8). */
 export const uint8ListCodec: OptionCodec<number[]> = {
-  encodedLength: (value, field) => requireArray(value, field, "bytes").length,
+  encodedLength(value, field) {
+    for (const entry of requireArray(value, field, "bytes")) requireInteger(entry, 0, 255, field);
+    return value.length;
+  },
   encode(value, target, offset, field) {
     for (let i = 0; i < value.length; i++) {
       target[offset + i] = requireInteger(value[i] ?? -1, 0, 255, field);
