@@ -12,8 +12,13 @@
  * runs RUNS times on a freshly built state and the median speed is reported. The /8 peer
  * is skipped unless --peer-slash8 is given: its 16,777,214 Map entries sit 2 below V8's Map
  * limit of 2^24 and take tens of seconds and more than a GiB to build.
+ *
+ * The /8 section prints the pool's retained heap empty and after a churn, against the 4 MiB
+ * budget; the last section times dynamic allocation when few addresses are free, the case where
+ * the cursor has to pass long stretches of allocated addresses.
  */
 
+import { AddressBitmap } from "../src/address-bitmap.js";
 import { formatIpv4, Ipv4Pool, parseCidr } from "../src/index.js";
 import { MapScanPeer } from "./map-scan-peer.js";
 import {
@@ -34,6 +39,9 @@ const PEER_CYCLES = 10_000;
 /** Churn runs per allocator and size; the median speed is reported. */
 const RUNS = 3;
 const MAX_POOL_BYTES_SLASH8 = 4 * 2 ** 20;
+/** Free addresses left in the nearly full /16 of the sparse-search section. */
+const SPARSE_FREE = 64;
+const SPARSE_CYCLES = 100_000;
 const SEED = 20_240_601;
 
 interface Size {
@@ -99,15 +107,18 @@ function peerAllocator(peer: MapScanPeer): Allocator {
   };
 }
 
-/** Fills LIVE_ALLOCATIONS, then times `cycles` release+allocate cycles. */
-function churn(allocator: Allocator, cycles: number): number {
-  const live = OWNERS.slice(0, LIVE_ALLOCATIONS);
-  let spare = OWNERS[LIVE_ALLOCATIONS]!;
+/**
+ * Allocates for all owners but the last (LIVE_ALLOCATIONS by default), then times `cycles`
+ * release+allocate cycles; the last owner is the first newcomer.
+ */
+function churn(allocator: Allocator, cycles: number, ownerList = OWNERS): number {
+  const live = ownerList.slice(0, -1);
+  let spare = ownerList.at(-1)!;
   for (const owner of live) allocator.allocate(owner);
   const random = randomSource(SEED);
   const ms = timeMs(() => {
     for (let i = 0; i < cycles; i++) {
-      const slot = random(LIVE_ALLOCATIONS);
+      const slot = random(live.length);
       const victim = live[slot]!;
       allocator.release(victim);
       allocator.allocate(spare);
@@ -225,7 +236,7 @@ function reportBuilds(): void {
 }
 
 function reportSlash8(): void {
-  console.log("\n## Ipv4Pool /8 build (10.0.0.0/8, 16,777,214 addresses)\n");
+  console.log("\n## Ipv4Pool /8 (10.0.0.0/8, 16,777,214 addresses) against the 4 MiB budget\n");
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < 5; i++) {
@@ -234,11 +245,37 @@ function reportSlash8(): void {
     bytes = Math.max(bytes, built.bytes);
   }
   times.sort((a, b) => a - b);
-  const verdict = bytes <= MAX_POOL_BYTES_SLASH8 ? "within" : "OVER";
   console.log(`build time: median ${times[2]!.toFixed(2)} ms, worst ${times[4]!.toFixed(2)} ms`);
+  console.log(`empty:      ${retainedLine(bytes)}`);
+  reportSlash8Used();
+}
+
+/** Retained heap of a /8 pool after the churn workload, split into bitmap and owner maps. */
+function reportSlash8Used(): void {
+  const before = liveBytes();
+  const pool = buildPool("10.0.0.0/8");
+  churn(poolAllocator(pool), CYCLES);
+  const bytes = liveBytes() - before;
+  const bitmap = pool.typedArrayBytes;
+  const perAllocation = (bytes - bitmap) / pool.used;
   console.log(
-    `retained:   ${count(bytes)} bytes = ${formatBytes(bytes)} (${verdict} the 4 MiB budget)`,
+    `after ${count(CYCLES)} release+allocate cycles, ${count(pool.used)} live allocations:`,
   );
+  console.log(`used:       ${retainedLine(bytes)}`);
+  console.log(`  bitmap:   ${count(bitmap)} bytes = ${formatBytes(bitmap)} (typedArrayBytes)`);
+  console.log(
+    `  the rest: ${formatBytes(bytes - bitmap)}, ${perAllocation.toFixed(0)} bytes per live` +
+      " allocation (owner -> offset and offset -> owner maps; owner strings are the caller's)",
+  );
+  const fits = Math.floor((MAX_POOL_BYTES_SLASH8 - bitmap) / perAllocation);
+  console.log(`  at that rate 4 MiB holds the bitmap and ${count(fits)} allocations`);
+  keepAlive(pool);
+  keepAlive(undefined);
+}
+
+function retainedLine(bytes: number): string {
+  const verdict = bytes <= MAX_POOL_BYTES_SLASH8 ? "within" : "OVER";
+  return `${count(bytes)} bytes = ${formatBytes(bytes)} retained (${verdict} the 4 MiB budget)`;
 }
 
 function reportChurn(): void {
@@ -302,6 +339,38 @@ function reportCounters(): void {
   printTable(["size", "Ipv4Pool per call", "peer per call (2 full scans)"], rows);
 }
 
+/**
+ * Dynamic allocation when few addresses are free: each allocation searches from the cursor past
+ * allocated addresses, 32 per word compare, so its cost grows with range / free addresses.
+ */
+function reportSparseSearch(): void {
+  console.log("\n## Dynamic allocation with few free addresses\n");
+  const cidr = "10.0.0.0/16";
+  const { start, end } = rangeOf(cidr);
+  const sparseOwners = owners(end - start + 1 - SPARSE_FREE + 1);
+  const pool = buildPool(cidr);
+  const cyclesPerSecond = churn(poolAllocator(pool), SPARSE_CYCLES, sparseOwners);
+  console.log(
+    `/16 with ${SPARSE_FREE} of ${count(end - start + 1)} addresses free: ` +
+      `${count(cyclesPerSecond)} release+allocate cycles/s (${count(SPARSE_CYCLES)} cycles)`,
+  );
+
+  // The worst case on a /8: one free address, just behind the cursor, so the search runs to
+  // the end of the range and again from its start (what Ipv4Pool does when it wraps round).
+  const bitmap = new AddressBitmap(2 ** 24 - 2, false);
+  bitmap.add(0);
+  const laps = 50;
+  let found = 0;
+  const ms = timeMs(() => {
+    for (let i = 0; i < laps; i++) found += bitmap.nextAtOrAfter(1) + bitmap.nextAtOrAfter(0);
+  });
+  keepAlive(found);
+  console.log(
+    `/8 with 1 address free, just behind the cursor: ${(ms / laps).toFixed(2)} ms per` +
+      " allocation search (a full lap: 524,288 word compares)",
+  );
+}
+
 function main(): void {
   if (!canCollectGarbage()) {
     console.error(
@@ -319,6 +388,7 @@ function main(): void {
   reportSlash8();
   reportChurn();
   reportCounters();
+  reportSparseSearch();
   keepAlive(sink);
 }
 

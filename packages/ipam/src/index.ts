@@ -2,10 +2,10 @@
  * `@vm-dhcp/ipam`: a compact IPv4 address allocator for DHCP pools. Pure 32-bit arithmetic
  * over a bitmap, no I/O, no dependencies.
  *
- * - {@link Ipv4Pool}: one pool (CIDR, dynamic range, excluded and reserved addresses), with
- *   O(1) amortised allocate and release, and a reuse policy that hands out never-used
- *   addresses first, then released ones oldest release first: the address just released is
- *   the last candidate.
+ * - {@link Ipv4Pool}: one pool (CIDR, dynamic range, excluded and reserved addresses) in a
+ *   bitmap of range/8 bytes, with O(1) release and amortised O(1) allocate, and a reuse policy
+ *   of next after the last allocation: a cursor goes round the range, so an address handed
+ *   out and released comes back only after every other free address.
  * - {@link Ipam}: named pools behind one object, keyed like `"namespace/name"`.
  * - Snapshot and restore in the shape of an IPPool's `status.ipv4.allocated`, and the
  *   controller's cache dumps.

@@ -40,6 +40,7 @@ describe("Ipam", () => {
     [(i: Ipam) => i.create("ns/a", netA), "POOL_EXISTS", "create over an existing key"],
     [(i: Ipam) => i.create("", netA), "INVALID_POOL", "empty key"],
     [(i: Ipam) => i.create("ns/b", { ...netA, start: "10.0.1.1" }), "INVALID_POOL", "bad spec"],
+    [(i: Ipam) => i.create("ns/b", null as never), "INVALID_POOL", "null spec, not a TypeError"],
     [(i: Ipam) => i.pool("ns/missing"), "UNKNOWN_POOL", "lookup of a missing key"],
     [(i: Ipam) => i.dumpIpam("ns/missing"), "UNKNOWN_POOL", "dump of a missing key"],
   ])("throws case %#: %s (%s)", (action, code, _why) => {

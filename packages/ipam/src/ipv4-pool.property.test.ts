@@ -81,19 +81,20 @@ const scenarioArb: fc.Arbitrary<Scenario> = definitionArb().chain((base) =>
 );
 
 /**
- * The documented behaviour written the naive way (arrays, linear scans): never-used addresses
- * lowest first, then released ones oldest release first; requests anywhere in the CIDR's hosts.
+ * The documented behaviour written the naive way (linear scans over the range): dynamic
+ * allocation takes the first free address at or after a cursor, wrapping round at the end, and
+ * moves the cursor just past it; requests anywhere in the CIDR's hosts leave the cursor alone.
  */
 class ModelPool {
   readonly owners = new Map<number, string>();
   readonly byOwner = new Map<string, number>();
-  readonly fresh: number[] = [];
-  released: number[] = [];
   readonly marks = new Set<number>();
   readonly first: number;
   readonly last: number;
   readonly start: number;
   readonly end: number;
+  /** Range index (0 = start) where the next dynamic search begins. */
+  cursor = 0;
 
   constructor(scenario: Scenario) {
     const { definition, network, blockSize } = scenario;
@@ -105,15 +106,19 @@ class ModelPool {
     for (const ip of [...(definition.exclude ?? []), ...(definition.reserved ?? [])]) {
       this.marks.add(parseIpv4(ip));
     }
-    for (let a = this.start; a <= this.end; a++) if (!this.marks.has(a)) this.fresh.push(a);
+  }
+
+  get length(): number {
+    return this.end - this.start + 1;
   }
 
   allocate(who: string, wanted?: number): Outcome {
     const held = this.byOwner.get(who);
     if (wanted === undefined) {
       if (held !== undefined) return this.#granted(held, true);
-      const address = this.fresh.shift() ?? this.released.shift();
+      const address = this.freeInOrder()[0];
       if (address === undefined) return { ok: false, code: "EXHAUSTED" };
+      this.cursor = (address - this.start + 1) % this.length;
       return this.#assign(who, address);
     }
     if (wanted < this.first || wanted > this.last) return { ok: false, code: "OUT_OF_RANGE" };
@@ -121,8 +126,6 @@ class ModelPool {
     if (held === wanted) return this.#granted(held, true);
     if (held !== undefined) return { ok: false, code: "OWNER_HAS_ADDRESS" };
     if (this.owners.has(wanted)) return { ok: false, code: "ALREADY_ALLOCATED" };
-    this.fresh.splice(this.fresh.indexOf(wanted) >>> 0, this.fresh.includes(wanted) ? 1 : 0);
-    this.released = this.released.filter((a) => a !== wanted);
     return this.#assign(who, wanted);
   }
 
@@ -131,8 +134,23 @@ class ModelPool {
     if (address === undefined) return { ok: false, code: "NOT_ALLOCATED" };
     this.owners.delete(address);
     this.byOwner.delete(who);
-    if (address >= this.start && address <= this.end) this.released.push(address);
     return this.#granted(address, false);
+  }
+
+  /** Free addresses of the range in the order dynamic allocation would hand them out. */
+  freeInOrder(): number[] {
+    const free: number[] = [];
+    for (let step = 0; step < this.length; step++) {
+      const address = this.start + ((this.cursor + step) % this.length);
+      if (!this.marks.has(address) && !this.owners.has(address)) free.push(address);
+    }
+    return free;
+  }
+
+  /** Where restore puts the cursor: just after the highest allocation inside the range. */
+  cursorAfterHighest(): number {
+    const inRange = [...this.owners.keys()].filter((a) => a >= this.start && a <= this.end);
+    return inRange.length === 0 ? 0 : (Math.max(...inRange) - this.start + 1) % this.length;
   }
 
   #assign(who: string, address: number): Outcome {
@@ -259,19 +277,32 @@ describe("Ipv4Pool properties", () => {
     );
   });
 
-  it("does not hand out a just-released address while another is free", () => {
+  it("hands out the free addresses in the cursor's order, wrapping round once", () => {
     fc.assert(
-      fc.property(scenarioArb, fc.nat(), (scenario, pick) => {
+      fc.property(scenarioArb, (scenario) => {
+        const { pool, model } = run(scenario);
+        expect(drain(pool)).toEqual(model.freeInOrder().map(formatIpv4));
+      }),
+    );
+  });
+
+  it("hands a released address out again only after every other free address", () => {
+    const allocations = fc.integer({ min: 1, max: 8 });
+    fc.assert(
+      fc.property(scenarioArb, allocations, fc.nat(), (scenario, k, pick) => {
         const { pool } = run(scenario);
-        const inRange = [...pool.entries()].filter(([ip]) => {
-          const address = parseIpv4(ip);
-          return address >= pool.start && address <= pool.end;
-        });
-        const chosen = inRange[pick % Math.max(inRange.length, 1)];
-        fc.pre(chosen !== undefined);
-        pool.release(chosen![1]);
-        const next = pool.allocate("newcomer");
-        if (pool.available + 1 > 1) expect(next.ok && next.value.ip).not.toBe(chosen![0]);
+        const handed: string[] = [];
+        for (let i = 0; i < k; i++) {
+          const result = pool.allocate(`newcomer-${i}`);
+          if (result.ok) handed.push(result.value.ip);
+        }
+        fc.pre(handed.length > 0);
+        const released = handed[pick % handed.length]!;
+        expect(pool.releaseAddress(released).ok).toBe(true);
+        const otherFree = pool.available - 1;
+        const after = drain(pool);
+        expect(after.length).toBe(otherFree + 1);
+        expect(after.indexOf(released)).toBe(otherFree);
       }),
     );
   });
@@ -299,26 +330,35 @@ describe("Ipv4Pool.restore(snapshot) properties", () => {
     );
   });
 
-  it("makes the same next allocations when no released address is waiting", () => {
+  it("puts the cursor just after the highest allocation inside the range", () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const { pool, model } = run(scenario);
-        fc.pre(model.released.length === 0);
+        const restored = Ipv4Pool.restore(scenario.definition, pool.snapshot());
+        model.cursor = model.cursorAfterHighest();
+        expect(drain(restored)).toEqual(model.freeInOrder().map(formatIpv4));
+      }),
+    );
+  });
+
+  it("makes the same next allocations when p's cursor is just after its highest allocation", () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const { pool, model } = run(scenario);
+        fc.pre(model.cursor === model.cursorAfterHighest());
         const restored = Ipv4Pool.restore(scenario.definition, pool.snapshot());
         expect(drain(restored)).toEqual(drain(pool));
       }),
     );
   });
 
-  it("otherwise hands out the same free addresses, lowest first (status has no history)", () => {
+  it("otherwise hands out the same free addresses in another order", () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const { pool } = run(scenario);
         const restored = Ipv4Pool.restore(scenario.definition, pool.snapshot());
-        const fromRestored = drain(restored);
         const byAddress = (a: string, b: string) => parseIpv4(a) - parseIpv4(b);
-        expect(fromRestored).toEqual([...fromRestored].sort(byAddress));
-        expect(fromRestored).toEqual(drain(pool).sort(byAddress));
+        expect(drain(restored).sort(byAddress)).toEqual(drain(pool).sort(byAddress));
       }),
     );
   });

@@ -38,6 +38,22 @@ describe("Ipv4Pool.create", () => {
     );
   });
 
+  it.each([
+    [null, "null", "a missing spec read from JSON"],
+    [undefined, "undefined", "no argument from untyped JavaScript"],
+    ["10.0.0.0/24", "10.0.0.0/24", "a CIDR string instead of a definition"],
+    [[definition.cidr], '["10.0.0.0/24"]', "a list instead of a definition"],
+  ])("rejects definition %j as INVALID_POOL, field definition = %j (%s)", (bad, value, _why) => {
+    expect(() => Ipv4Pool.create(bad as unknown as Ipv4PoolConfig)).toThrow(
+      expect.objectContaining({
+        name: "IpamError",
+        code: "INVALID_POOL",
+        field: "definition",
+        value,
+      }),
+    );
+  });
+
   it("keeps a frozen copy of the definition", () => {
     const pool = Ipv4Pool.create(definition);
     expect(pool.definition).toEqual(definition);
@@ -50,6 +66,17 @@ describe("Ipv4Pool.create", () => {
     expect(performance.now() - began).toBeLessThan(500);
     expect(pool.typedArrayBytes).toBeLessThanOrEqual(2 * 1024 * 1024 + 1024);
     expect(ipOf(pool.allocate("a"))).toBe("10.0.0.1");
+  });
+
+  it("keeps the /8 bitmap the only typed array after 100,000 allocate+release cycles", () => {
+    const pool = Ipv4Pool.create({ cidr: "10.0.0.0/8", start: "10.0.0.1", end: "10.255.255.254" });
+    const empty = pool.typedArrayBytes;
+    for (let i = 0; i < 100_000; i++) {
+      ipOf(pool.allocate(`vm${i}`));
+      if (i >= 1000) pool.release(`vm${i - 1000}`);
+    }
+    expect([pool.typedArrayBytes, pool.used]).toEqual([empty, 1000]);
+    expect(ipOf(pool.allocate("next"))).toBe("10.1.134.161"); // 10.0.0.1 + 100,000
   });
 
   it.each([
@@ -153,6 +180,14 @@ describe("Ipv4Pool.allocate", () => {
     ipOf(pool.allocate("static", "10.0.0.11"));
     expect(fill(pool, 2)).toEqual(["10.0.0.10", "10.0.0.13"]);
   });
+
+  it("answers EXHAUSTED on a full range, then hands out whatever is released", () => {
+    const pool = Ipv4Pool.create(definition);
+    fill(pool, 8);
+    expect(errorOf(pool.allocate("late")).code).toBe("EXHAUSTED");
+    pool.release("m3"); // .14, behind the cursor, which wrapped to .10
+    expect(ipOf(pool.allocate("late"))).toBe("10.0.0.14");
+  });
 });
 
 describe("Ipv4Pool reuse policy", () => {
@@ -163,20 +198,38 @@ describe("Ipv4Pool reuse policy", () => {
     expect(ipOf(pool.allocate("vm-b"))).toBe("10.0.0.11");
   });
 
-  it("reuses released addresses least recently released first", () => {
+  it("goes on after the last allocation, and reaches released addresses after wrapping", () => {
     const pool = Ipv4Pool.create(definition);
-    fill(pool, 8);
-    for (const owner of ["m5", "m1", "m7"]) pool.release(owner); // .17, .11, .19
-    expect(fill(pool, 3, "new")).toEqual(["10.0.0.17", "10.0.0.11", "10.0.0.19"]);
+    fill(pool, 5); // .10 .11 .13 .14 .16, the cursor stands after .16
+    for (const owner of ["m3", "m1"]) pool.release(owner); // .14, then .11
+    expect(fill(pool, 5, "new")).toEqual(["17", "18", "19", "11", "14"].map((n) => `10.0.0.${n}`));
   });
 
-  it("gives a released address to a request, then back to the end of the line", () => {
+  it("reuses released addresses in the cursor's order, not the order of release", () => {
     const pool = Ipv4Pool.create(definition);
-    fill(pool, 8);
-    for (const owner of ["m0", "m1"]) pool.release(owner); // .10 then .11
-    ipOf(pool.allocate("static", "10.0.0.10")); // a static lease takes .10 out of the line
-    pool.release("static"); // .10 is now the most recent release
-    expect(fill(pool, 2, "new")).toEqual(["10.0.0.11", "10.0.0.10"]);
+    fill(pool, 8); // the last one was .19, the end: the cursor wraps to .10
+    for (const owner of ["m5", "m1", "m7"]) pool.release(owner); // .17, .11, .19
+    expect(fill(pool, 3, "new")).toEqual(["10.0.0.11", "10.0.0.17", "10.0.0.19"]);
+  });
+
+  it("moves the cursor for dynamic allocations only, not for requests", () => {
+    const pool = Ipv4Pool.create(definition);
+    fill(pool, 2); // .10 .11
+    ipOf(pool.allocate("static", "10.0.0.17"));
+    expect(fill(pool, 3, "new")).toEqual(["10.0.0.13", "10.0.0.14", "10.0.0.16"]);
+    pool.release("static"); // .17 is ahead of the cursor: the next dynamic allocation gets it
+    expect(fill(pool, 2, "late")).toEqual(["10.0.0.17", "10.0.0.18"]);
+  });
+
+  it("makes a released address wait for the cursor to go round all the other free ones", () => {
+    const pool = Ipv4Pool.create(definition);
+    fill(pool, 3); // .10 .11 .13
+    pool.release("m2"); // .13, just released
+    pool.release("m0"); // .10, released after it but behind it in the cursor's order
+    expect(fill(pool, 6, "new")).toEqual(
+      ["14", "16", "17", "18", "19", "10"].map((n) => `10.0.0.${n}`),
+    );
+    expect(ipOf(pool.allocate("last"))).toBe("10.0.0.13");
   });
 });
 
@@ -291,7 +344,31 @@ describe("Ipv4Pool.restore", () => {
       "10.0.0.150": "vm-b",
     });
     expect([pool.used, pool.usedOutsideRange, pool.ownerOf("10.0.0.11")]).toEqual([1, 1, "vm-a"]);
-    expect(fill(pool, 2)).toEqual(["10.0.0.10", "10.0.0.13"]);
+    expect(fill(pool, 2)).toEqual(["10.0.0.13", "10.0.0.14"]);
+  });
+
+  it.each([
+    [{ "10.0.0.16": "vm-a" }, ["17", "18", "19", "10", "11"], "just after the highest allocation"],
+    [
+      { "10.0.0.11": "a", "10.0.0.16": "b" },
+      ["17", "18", "19", "10", "13"],
+      "after the highest, not the lowest",
+    ],
+    [{ "10.0.0.16": "a", "10.0.0.150": "b" }, ["17", "18"], "ignores a fixed address outside"],
+    [{ "10.0.0.19": "vm-a" }, ["10", "11", "13"], "wraps round after end"],
+    [{ "10.0.0.150": "vm-a" }, ["10", "11", "13"], "at start: nothing in range"],
+  ])("restores %j, then hands out %j (cursor %s)", (allocated, expected, _why) => {
+    const pool = Ipv4Pool.restore(definition, allocated);
+    expect(fill(pool, expected.length)).toEqual(expected.map((n) => `10.0.0.${n}`));
+  });
+
+  it("hands out the addresses released before a restart last", () => {
+    const pool = Ipv4Pool.create(definition);
+    fill(pool, 5); // .10 .11 .13 .14 .16
+    for (const owner of ["m1", "m3"]) pool.release(owner); // .11 and .14, the deleted VMs
+    const restored = Ipv4Pool.restore(definition, pool.snapshot());
+    const expected = ["17", "18", "19", "11", "14"].map((n) => `10.0.0.${n}`);
+    expect([fill(restored, 5, "new"), fill(pool, 5, "new")]).toEqual([expected, expected]);
   });
 
   it.each([

@@ -9,7 +9,6 @@ import {
   type ResolvedPoolConfig,
   resolvePoolConfig,
 } from "./pool-config.js";
-import { ReleaseQueue } from "./release-queue.js";
 import {
   type AllocatedStatus,
   buildAllocatedStatus,
@@ -36,22 +35,26 @@ export interface Allocation {
 /**
  * The allocation state of one IPv4 pool: which owner (usually a MAC) holds which address.
  *
- * Dynamic allocation hands out never-used addresses first, lowest first, then released
- * addresses in the order they were released (least recently released first), so a deleted
- * VM's address goes to a new VM as late as possible (stale ARP caches and DNS records).
- * Requested addresses may be any host address of the CIDR that is neither excluded nor
- * reserved, also outside `start..end`; addresses outside the range are never handed out
- * dynamically.
+ * Reuse policy, next after the last allocation: dynamic allocation hands out the first free
+ * address at or after a cursor, wrapping round from `end` to `start`, and moves the cursor just
+ * past it. An address handed out dynamically and then released is therefore reached again
+ * only when the cursor has gone round the whole range, after every other address that is free
+ * as the cursor passes it, so a deleted VM's address goes to a new VM as late as possible
+ * (stale ARP caches and DNS records). Requested addresses may be any host address of the CIDR
+ * that is neither excluded nor reserved, also outside `start..end`; they do not move the
+ * cursor, and addresses outside the range are never handed out dynamically.
  *
  * Counters cover the dynamic range only: `used + available === size`, where `size` is the
  * range minus its excluded and reserved addresses. Fixed addresses outside the range are
  * counted in {@link Ipv4Pool.usedOutsideRange}.
  *
- * Cost: allocate, release and lookups are O(1) amortised. Never-used addresses are found with a
- * forward-only cursor over a bitmap (32 addresses per compare), so all allocations of a pool's
- * life together visit each bitmap word at most once; released addresses come from a FIFO.
- * Memory: range/8 bytes of bitmap (2 MiB for a /8), 4 bytes per released address waiting for
- * reuse, and two map entries per allocation.
+ * Cost: release, requested allocation and lookups are O(1). Dynamic allocation searches a
+ * bitmap of free addresses from the cursor, 32 addresses per word compare, so it costs one
+ * compare per 32 addresses the cursor passes: a lap of the range costs range/32 compares shared
+ * by the allocations made during that lap. That is O(1) amortised while a fair share of the
+ * range is free; with only a handful of free addresses left an allocation costs up to range/32
+ * compares (524,288 for a /8). Memory: the bitmap, range/8 bytes (2 MiB for a /8) whatever
+ * the state, plus two map entries per allocation.
  *
  * @example
  * const pool = Ipv4Pool.create({ cidr: "10.0.0.0/24", start: "10.0.0.10", end: "10.0.0.20" });
@@ -73,11 +76,9 @@ export class Ipv4Pool {
   readonly #config: ResolvedPoolConfig;
   readonly #ownerByOffset = new Map<number, string>();
   readonly #offsetByOwner = new Map<string, number>();
-  /** Range indices never handed out since the pool was built, and free. */
-  readonly #fresh: AddressBitmap;
-  /** Range indices released and free, oldest release first. */
-  readonly #released = new ReleaseQueue();
-  /** No fresh index lies below it. */
+  /** Free range indices: inside `start..end`, neither marked nor allocated. */
+  readonly #free: AddressBitmap;
+  /** Range index where the next dynamic search starts; `#free.size` means "wrap to 0". */
   #cursor = 0;
   #used = 0;
 
@@ -87,14 +88,14 @@ export class Ipv4Pool {
     this.cidr = config.cidr;
     this.start = config.start;
     this.end = config.end;
-    this.#fresh = new AddressBitmap(config.end - config.start + 1, true);
+    this.#free = new AddressBitmap(config.end - config.start + 1, true);
     let marked = 0;
     for (const address of config.marks.keys()) {
       if (!this.#inRange(address)) continue;
-      this.#fresh.delete(address - config.start);
+      this.#free.delete(address - config.start);
       marked++;
     }
-    this.size = this.#fresh.size - marked;
+    this.size = this.#free.size - marked;
   }
 
   /**
@@ -110,8 +111,12 @@ export class Ipv4Pool {
    * Builds a pool holding the allocations of an IPPool's `status.ipv4.allocated`. Marks in the
    * map are ignored: the pool derives them from its definition. All-or-nothing: if any entry
    * cannot be honoured (malformed IP or owner, outside the CIDR, excluded, reserved, or a second
-   * IP for one owner) nothing is built, so no allocation is ever silently lost. Release history
-   * is not part of the map: every free address of the restored pool counts as never used.
+   * IP for one owner) nothing is built, so no allocation is ever silently lost.
+   *
+   * The cursor is not part of the map. The restored cursor stands just after the highest
+   * allocated address inside the range (at `start` when there is none), where it stands in the
+   * original whenever that address was its last dynamic allocation. Free addresses below it,
+   * which may have been released just before the snapshot, are thus handed out last.
    *
    * @throws {IpamError} `INVALID_POOL`, or `INVALID_SNAPSHOT` listing every refused entry.
    */
@@ -123,6 +128,7 @@ export class Ipv4Pool {
       if (!result.ok) rejected.push({ ip, value: owner, error: result.error });
     }
     if (rejected.length > 0) throw invalidSnapshot(rejected);
+    pool.#cursor = pool.#highestUsedIndex() + 1;
     return pool;
   }
 
@@ -161,7 +167,9 @@ export class Ipv4Pool {
   }
 
   /**
-   * Frees the address of `owner`. It becomes the last candidate for dynamic reuse.
+   * Frees the address of `owner`. An address inside the range becomes free for dynamic
+   * allocation again, which reaches it when the cursor next passes it: after every other free
+   * address if it was handed out dynamically (see {@link Ipv4Pool}).
    * Refusals: `INVALID_OWNER`, `NOT_ALLOCATED`.
    */
   release(owner: string): IpamResult<Allocation> {
@@ -171,7 +179,7 @@ export class Ipv4Pool {
     if (offset === undefined) {
       return fail(new IpamError("NOT_ALLOCATED", `${owner} holds no address`, { owner }));
     }
-    return succeed(this.#free(offset, owner));
+    return succeed(this.#unassign(offset, owner));
   }
 
   /**
@@ -187,7 +195,7 @@ export class Ipv4Pool {
     if (owner === undefined) {
       return fail(new IpamError("NOT_ALLOCATED", `${ip} is not allocated`, { value: ip }));
     }
-    return succeed(this.#free(offset, owner));
+    return succeed(this.#unassign(offset, owner));
   }
 
   /**
@@ -247,9 +255,12 @@ export class Ipv4Pool {
     return buildCacheDump(this.#config, this.#ownerByOffset);
   }
 
-  /** Bytes held in typed arrays (bitmap and release queue); maps are not counted. */
+  /**
+   * Bytes held in typed arrays: the bitmap of free addresses, range/8 bytes rounded up to whole
+   * 32-bit words, the same in every state. The two owner maps are not counted.
+   */
   get typedArrayBytes(): number {
-    return this.#fresh.byteLength + this.#released.byteLength;
+    return this.#free.byteLength;
   }
 
   #allocateNext(owner: string): IpamResult<Allocation> {
@@ -276,7 +287,7 @@ export class Ipv4Pool {
     if (conflict === "unchanged") return succeed(this.#allocation(offset, owner, true));
     if (conflict !== undefined) return fail(conflict);
 
-    if (this.#inRange(address)) this.#claimIndex(address - this.start);
+    if (this.#inRange(address)) this.#free.delete(address - this.start);
     this.#assign(offset, owner);
     return succeed(this.#allocation(offset, owner, false));
   }
@@ -317,26 +328,32 @@ export class Ipv4Pool {
     });
   }
 
-  /** The next free range index by the reuse policy, removed from the free sets; or -1. */
+  /**
+   * The first free range index at or after the cursor, wrapping round to 0, removed from the
+   * free set with the cursor moved just past it; or -1 when the range is full. The count check
+   * comes first, so the wrapped search always finds an index before the cursor.
+   */
   #takeFreeIndex(): number {
-    let index = this.#fresh.nextAtOrAfter(this.#cursor);
-    if (index >= 0) {
-      this.#fresh.delete(index);
-      this.#cursor = index + 1;
-    } else {
-      this.#cursor = this.#fresh.size;
-      index = this.#released.take();
+    if (this.#used === this.size) return -1;
+    let index = this.#free.nextAtOrAfter(this.#cursor);
+    if (index < 0) index = this.#free.nextAtOrAfter(0);
+    if (index < 0 || this.#ownerByOffset.has(this.start - this.cidr.network + index)) {
+      const where = `${formatCidr(this.cidr)} (used ${this.#used} of ${this.size})`;
+      throw new IpamInvariantError(`free index search found ${index} in ${where}`);
     }
-    if (index >= 0 && this.#ownerByOffset.has(this.start - this.cidr.network + index)) {
-      throw new IpamInvariantError(`free index ${index} of ${formatCidr(this.cidr)} is allocated`);
-    }
+    this.#free.delete(index);
+    this.#cursor = index + 1;
     return index;
   }
 
-  /** Removes a free range index, requested on purpose, from whichever free set holds it. */
-  #claimIndex(index: number): void {
-    if (this.#fresh.has(index)) this.#fresh.delete(index);
-    else this.#released.withdraw(index);
+  /** Range index of the highest allocation inside `start..end`, or -1. O(allocations). */
+  #highestUsedIndex(): number {
+    let highest = -1;
+    for (const offset of this.#ownerByOffset.keys()) {
+      const address = this.cidr.network + offset;
+      if (this.#inRange(address)) highest = Math.max(highest, address - this.start);
+    }
+    return highest;
   }
 
   #assign(offset: number, owner: string): void {
@@ -345,13 +362,13 @@ export class Ipv4Pool {
     if (this.#inRange(this.cidr.network + offset)) this.#used++;
   }
 
-  #free(offset: number, owner: string): Allocation {
+  #unassign(offset: number, owner: string): Allocation {
     this.#ownerByOffset.delete(offset);
     this.#offsetByOwner.delete(owner);
     const address = this.cidr.network + offset;
     if (this.#inRange(address)) {
       this.#used--;
-      this.#released.push(address - this.start);
+      this.#free.add(address - this.start);
     }
     return this.#allocation(offset, owner, false);
   }

@@ -54,9 +54,11 @@ export interface ResolvedPoolConfig {
  * pools hold their single address; for shorter prefixes the range may contain neither the
  * network nor the broadcast address. Duplicates in `exclude` or `reserved` are harmless.
  *
- * @throws {IpamError} `INVALID_POOL` naming the `field` (e.g. `exclude[1]`) and its `value`.
+ * @throws {IpamError} `INVALID_POOL` naming the `field` (e.g. `exclude[1]`) and its `value`;
+ *   field `definition` when the definition is not an object at all (null, a string, a list).
  */
 export function resolvePoolConfig(config: Ipv4PoolConfig): ResolvedPoolConfig {
+  checkObject(config);
   const cidr = resolveCidr(config.cidr);
   const start = resolveRangeBound(cidr, "start", config.start);
   const end = resolveRangeBound(cidr, "end", config.end);
@@ -68,6 +70,13 @@ export function resolvePoolConfig(config: Ipv4PoolConfig): ResolvedPoolConfig {
   resolveList(cidr, "exclude", config.exclude, (address) => marks.set(address, EXCLUDED_MARK));
   resolveList(cidr, "reserved", config.reserved, (address) => marks.set(address, RESERVED_MARK));
   return { cidr, start, end, marks };
+}
+
+/** Callers without type checks (JavaScript, parsed JSON) may pass anything. */
+function checkObject(config: unknown): void {
+  if (typeof config === "object" && config !== null && !Array.isArray(config)) return;
+  const value = Array.isArray(config) ? JSON.stringify(config) : String(config);
+  throw invalidPool("definition", value, "expected an object with cidr, start and end");
 }
 
 function resolveCidr(text: string): Ipv4Cidr {
