@@ -1,5 +1,10 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import { Reflector, type ReflectorState, type WatchEventType } from "../kube/reflector.js";
+import {
+  Reflector,
+  type ReflectorState,
+  type WatchEventType,
+  type WatchFunction,
+} from "../kube/reflector.js";
 import type { Logger } from "../logger.js";
 import type { KubeClient } from "./kube-client.js";
 import { keyOf } from "./names.js";
@@ -33,7 +38,10 @@ export interface InformerOptions<T> {
   /** Names the cache in logs, e.g. `ippools`. */
   name: string;
   kubeConfig: KubeConfig;
-  kube: KubeClient;
+  /** Lists the collection; only `list` is used. */
+  kube: Pick<KubeClient, "list">;
+  /** Opens watch requests; client-node's `Watch` unless a test fakes it. */
+  watch?: WatchFunction;
   /** Collection path to list and watch. */
   path: string;
   labelSelector?: string;
@@ -67,6 +75,7 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
       path,
       ...(labelSelector ? { labelSelector } : {}),
       list: () => kube.list<T>(path, { labelSelector }),
+      ...(options.watch ? { watch: options.watch } : {}),
       onList: (items) => this.#replace(items),
       onEvent: (type, object) => this.#apply(type, object),
       logger: options.logger,
