@@ -1,8 +1,8 @@
 import { networkInterfaces } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { isIpv4 } from "@vm-dhcp/ipam";
 import type { Registry } from "prom-client";
-import { ResourceClient } from "../api/client.js";
+import { type ObjectList, ResourceClient } from "../api/client.js";
 import { IP_POOL, type IpPool } from "../api/types.js";
 import type { Readiness } from "../http/server.js";
 import { Reflector, type ReflectorState } from "../kube/reflector.js";
@@ -29,6 +29,7 @@ export interface PoolRef {
   name: string;
 }
 
+/** What an {@link Agent} needs: its pool, the API server, the NIC and every effect. */
 export interface AgentOptions {
   poolRef: PoolRef;
   kubeConfig: KubeConfig;
@@ -54,6 +55,31 @@ export interface AgentOptions {
 export function systemInterfaceAddresses(nic: string): string[] {
   const entries = networkInterfaces()[nic] ?? [];
   return entries.filter((entry) => entry.family === "IPv4").map((entry) => entry.address);
+}
+
+/** Field selector of the one IPPool an agent serves, for its list and its watch alike. */
+function ownPoolSelector({ name }: PoolRef): string {
+  return `metadata.name=${name}`;
+}
+
+/**
+ * Lists the IPPools of `namespace` that `fieldSelector` picks, so a relist fetches the
+ * agent's own pool only, not every pool of the namespace. (ResourceClient.list takes no field
+ * selector, hence the direct call.)
+ */
+function poolLister(kubeConfig: KubeConfig, namespace: string, fieldSelector: string) {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = IP_POOL;
+  return async (): Promise<ObjectList<IpPool>> => {
+    const list = (await api.listNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace,
+      fieldSelector,
+    })) as { items: IpPool[]; metadata?: { resourceVersion?: string } };
+    return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+  };
 }
 
 /**
@@ -86,15 +112,13 @@ export class Agent {
     });
     const { namespace, name } = options.poolRef;
     const pools = new ResourceClient<IpPool>(options.kubeConfig, IP_POOL);
+    const fieldSelector = ownPoolSelector(options.poolRef);
     this.#reflector = new Reflector<IpPool>({
       name: `ippool ${namespace}/${name}`,
       kubeConfig: options.kubeConfig,
       path: pools.path(namespace),
-      fieldSelector: `metadata.name=${name}`,
-      list: async () => {
-        const list = await pools.list(namespace);
-        return { ...list, items: list.items.filter((pool) => pool.metadata.name === name) };
-      },
+      fieldSelector,
+      list: poolLister(options.kubeConfig, namespace, fieldSelector),
       onList: (items) => this.#setPool(items[0]),
       onEvent: (type, pool) => this.#setPool(type === "DELETED" ? undefined : pool),
       onState: (state) => this.#onWatchState(state),
@@ -109,6 +133,7 @@ export class Agent {
     await this.#ensureServing();
   }
 
+  /** Stops watching and closes the DHCP sockets. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);

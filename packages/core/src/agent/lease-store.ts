@@ -1,5 +1,7 @@
+import { DhcpEncodeError } from "@vm-dhcp/dhcp-codec";
 import { formatIpv4, isIpv4, parseCidr } from "@vm-dhcp/ipam";
 import { ALLOCATED_EXCLUDED, ALLOCATED_RESERVED, type IpPool } from "../api/types.js";
+import { assertRepliesEncode } from "./responder.js";
 
 /** Lease time served when a pool sets none: upstream's "very long lease" of one year. */
 export const DEFAULT_LEASE_SECONDS = 365 * 24 * 60 * 60;
@@ -29,15 +31,24 @@ export interface Lease {
   options: PoolOptions;
 }
 
-/** Why a pool cannot be served at all (its spec is unusable); the store is then empty. */
+/**
+ * Why a pool cannot be served at all (its spec is unusable). The agent keeps serving the last
+ * good leases and reports the message on readiness (`config`).
+ */
 export class PoolConfigError extends Error {
   override readonly name = "PoolConfigError";
+  /**
+   * @param value the offending value; `undefined` when the fault lies in several fields
+   *   together and `field` names their parent.
+   */
   constructor(
     readonly field: string,
     readonly value: unknown,
     reason: string,
   ) {
-    super(`${field}=${JSON.stringify(value)}: ${reason}`);
+    super(
+      value === undefined ? `${field}: ${reason}` : `${field}=${JSON.stringify(value)}: ${reason}`,
+    );
   }
 }
 
@@ -60,6 +71,7 @@ export class LeaseStore {
     return this.#byAddress.get(address);
   }
 
+  /** Number of leases. */
   get size(): number {
     return this.#byMac.size;
   }
@@ -89,7 +101,8 @@ export class LeaseStore {
  *
  * @param resolvedNtp NTP addresses, host names already resolved; defaults to the literal
  *   addresses of `spec.ipv4Config.ntp`.
- * @throws PoolConfigError when the pool's CIDR or server address is unusable.
+ * @throws PoolConfigError when the pool's CIDR or server address is unusable, or its options
+ *   make replies the codec cannot encode.
  */
 export function leasesOf(pool: IpPool, resolvedNtp?: string[]): Map<string, Lease> {
   const options = poolOptions(pool, resolvedNtp);
@@ -102,8 +115,33 @@ export function leasesOf(pool: IpPool, resolvedNtp?: string[]): Map<string, Leas
   return leases;
 }
 
-/** The options every lease of the pool carries. */
+/**
+ * The options every lease of the pool carries, checked once by encoding the largest reply
+ * they make, so that one bad value is a configuration error instead of a silent drop of
+ * every reply.
+ *
+ * @throws PoolConfigError as {@link leasesOf} does.
+ */
 export function poolOptions(pool: IpPool, resolvedNtp?: string[]): PoolOptions {
+  const options = unchecked(pool, resolvedNtp);
+  try {
+    assertRepliesEncode(options);
+  } catch (error) {
+    if (!(error instanceof DhcpEncodeError)) throw error;
+    throw new PoolConfigError("spec.ipv4Config", undefined, encodeProblem(error));
+  }
+  return options;
+}
+
+function encodeProblem(error: DhcpEncodeError): string {
+  const problem =
+    error.code === "DOES_NOT_FIT"
+      ? "the options do not fit the 576-byte reply every client accepts"
+      : "the options make replies that cannot be encoded";
+  return `${problem}: ${error.message}`;
+}
+
+function unchecked(pool: IpPool, resolvedNtp: string[] | undefined): PoolOptions {
   const config = pool.spec.ipv4Config;
   const { subnetMask, broadcastAddress } = maskAndBroadcast(config.cidr);
   if (!config.serverIP) {

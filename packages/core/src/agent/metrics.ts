@@ -6,7 +6,7 @@ export interface AgentMetrics {
   received: Counter<"type">;
   /** Replies sent, by message type name ("OFFER", "ACK", "NAK"). */
   sent: Counter<"type">;
-  /** Requests dropped without a reply, by reason (see Responder's SilenceReason). */
+  /** Requests dropped without a reply, by reason (see DhcpServer's DropReason). */
   dropped: Counter<"reason">;
   /** Packets that could not be decoded, by decode error code. */
   malformed: Counter<"code">;
@@ -34,7 +34,7 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     }),
     dropped: new Counter({
       name: "vmdhcpagent_requests_dropped_total",
-      help: "DHCP requests not answered, by reason (unknown-client, other-server, ...)",
+      help: "DHCP requests not answered, by reason (unknown-client, foreign-relay, ...)",
       labelNames: ["reason"],
       registers,
     }),

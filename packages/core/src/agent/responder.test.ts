@@ -1,6 +1,7 @@
 import {
   BootOp,
   BROADCAST_FLAG,
+  type DhcpEncodeErrorCode,
   type DhcpMessage,
   type DhcpOptions,
   MessageType,
@@ -9,12 +10,14 @@ import {
 } from "@vm-dhcp/dhcp-codec";
 import { describe, expect, it } from "vitest";
 import type { IpPool } from "../api/types.js";
-import { LeaseStore, leasesOf } from "./lease-store.js";
-import { Responder } from "./responder.js";
+import { LeaseStore, leasesOf, type PoolOptions } from "./lease-store.js";
+import { assertRepliesEncode, Responder } from "./responder.js";
 
 const SERVER = "192.0.2.2";
 const MAC = "52:54:00:aa:bb:01";
 const LEASED = "192.0.2.10";
+/** A relay inside the pool's 192.0.2.0/24, as the relay end-to-end test has it. */
+const RELAY = "192.0.2.250";
 
 const pool: IpPool = {
   metadata: { namespace: "default", name: "net-a" },
@@ -130,6 +133,24 @@ describe("Responder.respond", () => {
       {},
       MessageType.Nak,
     ],
+    [
+      "our server id, no option 50 but ciaddr the lease (a renewal some clients send; Kea ACKs)",
+      { serverIdentifier: SERVER },
+      { ciaddr: LEASED },
+      MessageType.Ack,
+    ],
+    [
+      "our server id, no option 50 and ciaddr another address: NAK",
+      { serverIdentifier: SERVER },
+      { ciaddr: "192.0.2.99" },
+      MessageType.Nak,
+    ],
+    [
+      "our server id and neither option 50 nor ciaddr: NAK, nothing names the lease",
+      { serverIdentifier: SERVER },
+      {},
+      MessageType.Nak,
+    ],
     ["INIT-REBOOT asking for the lease: ACK", { requestedIpAddress: LEASED }, {}, MessageType.Ack],
     [
       "INIT-REBOOT asking for a wrong address: NAK",
@@ -158,6 +179,16 @@ describe("Responder.respond", () => {
       "a REQUEST for another server's offer",
       request(MessageType.Request, { serverIdentifier: "192.0.2.3", requestedIpAddress: LEASED }),
       "other-server",
+    ],
+    [
+      "a relay outside the pool's CIDR: its client is on another network (RFC 2131 4.3.1)",
+      request(MessageType.Discover, {}, { giaddr: "198.51.100.1" }),
+      "foreign-relay",
+    ],
+    [
+      "a REQUEST relayed from 192.0.3.1, just past the pool's broadcast address",
+      request(MessageType.Request, { requestedIpAddress: LEASED }, { giaddr: "192.0.3.1" }),
+      "foreign-relay",
     ],
     [
       "a BOOTREPLY seen on the wire",
@@ -195,8 +226,8 @@ describe("Responder.respond", () => {
   it.each([
     [
       "a relayed request goes back to the relay on port 67",
-      { ciaddr: LEASED, giaddr: "198.51.100.1" },
-      { address: "198.51.100.1", port: 67 },
+      { ciaddr: LEASED, giaddr: RELAY },
+      { address: RELAY, port: 67 },
     ],
     [
       "a renewing client with an address gets a unicast",
@@ -218,11 +249,7 @@ describe("Responder.respond", () => {
     expect(direct.destination).toEqual({ address: "255.255.255.255", port: 68 });
     const relayed = reply(
       responder().respond(
-        request(
-          MessageType.Request,
-          { requestedIpAddress: "192.0.2.99" },
-          { giaddr: "198.51.100.1" },
-        ),
+        request(MessageType.Request, { requestedIpAddress: "192.0.2.99" }, { giaddr: RELAY }),
       ),
     );
     expect(relayed.message.flags & BROADCAST_FLAG).toBe(BROADCAST_FLAG);
@@ -263,12 +290,24 @@ describe("Responder.respond", () => {
         request(
           MessageType.Discover,
           { clientIdentifier, relayAgentInformation },
-          { giaddr: "198.51.100.1" },
+          { giaddr: RELAY },
         ),
       ),
     );
     expect(message.options.clientIdentifier).toEqual(clientIdentifier);
     expect(message.options.relayAgentInformation).toEqual(relayAgentInformation);
+  });
+
+  it.each([
+    ["empty: below the minimum length of 2 (RFC 2132 9.14)", 0, false],
+    ["a type byte without a value: below the minimum", 1, false],
+    ["a type byte and one byte of value: the shortest valid one", 2, true],
+  ] as const)("echoes a client identifier only when valid: %s", (_why, length, echoed) => {
+    const clientIdentifier = new Uint8Array(length).fill(1);
+    const { message } = reply(
+      responder().respond(request(MessageType.Discover, { clientIdentifier })),
+    );
+    expect("clientIdentifier" in message.options).toBe(echoed);
   });
 
   it("honours the client's maximum message size but never below 576", () => {
@@ -291,4 +330,30 @@ describe("Responder.respond", () => {
     const other = request(MessageType.Discover, {}, { chaddr: parseMac("52:54:00:aa:bb:02") });
     expect(reply(responderNow.respond(other)).message.yiaddr).toBe(LEASED);
   });
+});
+
+describe("assertRepliesEncode", () => {
+  const options = () => structuredClone(leasesOf(pool).get(MAC)!.options);
+
+  it("accepts the options of a usable pool", () => {
+    expect(() => assertRepliesEncode(options())).not.toThrow();
+  });
+
+  it.each([
+    ["a search domain with an empty label", { domainSearch: ["a..b"] }, "INVALID_VALUE"],
+    ["a router that is not an address", { routers: ["192.0.2"] }, "INVALID_VALUE"],
+    ["a negative lease time", { leaseSeconds: -1 }, "INVALID_VALUE"],
+    [
+      "a 300-byte domain name: no room left in 576 bytes",
+      { domainName: "d".repeat(300) },
+      "DOES_NOT_FIT",
+    ],
+  ] satisfies [string, Partial<PoolOptions>, DhcpEncodeErrorCode][])(
+    "throws the codec's error for %s",
+    (_why, change, code) => {
+      expect(() => assertRepliesEncode({ ...options(), ...change })).toThrow(
+        expect.objectContaining({ name: "DhcpEncodeError", code }),
+      );
+    },
+  );
 });

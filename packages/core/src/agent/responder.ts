@@ -3,11 +3,14 @@ import {
   BROADCAST_FLAG,
   type DhcpMessage,
   type DhcpOptions,
+  encode,
   formatMac,
   MessageType,
+  MIN_MAX_MESSAGE_SIZE,
   OptionCode,
 } from "@vm-dhcp/dhcp-codec";
-import type { Lease, LeaseStore } from "./lease-store.js";
+import { parseIpv4 } from "@vm-dhcp/ipam";
+import type { Lease, LeaseStore, PoolOptions } from "./lease-store.js";
 
 /** UDP port of DHCP servers and relays (RFC 2131 section 4.1). */
 export const SERVER_PORT = 67;
@@ -16,6 +19,8 @@ export const CLIENT_PORT = 68;
 
 const ZERO = "0.0.0.0";
 const BROADCAST = "255.255.255.255";
+/** Shortest valid client identifier: a type byte and one byte of value (RFC 2132 9.14). */
+const MIN_CLIENT_IDENTIFIER_LENGTH = 2;
 
 /** Where a reply goes, per RFC 2131 section 4.1. */
 export interface Destination {
@@ -36,6 +41,8 @@ export type SilenceReason =
   | "not-a-request"
   | "no-message-type"
   | "unknown-client"
+  /** Relayed from a `giaddr` outside the pool's CIDR: the client is on another network. */
+  | "foreign-relay"
   | "other-server"
   | "not-our-lease"
   | "inactive"
@@ -85,6 +92,7 @@ export class Responder {
 
     const lease = this.#store.get(formatMac(request.chaddr, request.hlen));
     if (!lease) return silent("unknown-client");
+    if (!relayedFromPool(request, lease.options)) return silent("foreign-relay");
 
     switch (type) {
       case MessageType.Discover:
@@ -112,7 +120,9 @@ export class Responder {
     if (serverIdentifier !== undefined) {
       // SELECTING: a client that chose another server's offer is not ours to answer.
       if (serverIdentifier !== ours) return silent("other-server");
-      if (requestedIpAddress !== lease.address)
+      // RFC 2131 4.3.2 wants option 50 here, but some clients renew with our identifier and
+      // only ciaddr set; like Kea, take ciaddr then rather than NAK a valid lease.
+      if ((requestedIpAddress ?? request.ciaddr) !== lease.address)
         return this.#nak(request, lease, "requested address is not this client's lease");
       return this.#reply(request, lease, MessageType.Ack);
     }
@@ -180,7 +190,10 @@ export class Responder {
    * a UDP socket, and broadcasting is what the RFC allows instead.
    */
   #addressed(request: DhcpMessage, message: DhcpMessage): Reply {
-    const maxMessageSize = Math.max(576, request.options.maxMessageSize ?? 576);
+    const maxMessageSize = Math.max(
+      MIN_MAX_MESSAGE_SIZE,
+      request.options.maxMessageSize ?? MIN_MAX_MESSAGE_SIZE,
+    );
     const isNak = message.options.messageType === MessageType.Nak;
     let destination: Destination;
     if (request.giaddr !== ZERO) destination = { address: request.giaddr, port: SERVER_PORT };
@@ -193,6 +206,52 @@ export class Responder {
 
 function silent(reason: SilenceReason): Outcome {
   return { kind: "silent", reason };
+}
+
+/**
+ * True unless a relay outside the pool's CIDR forwarded the request. RFC 2131 4.3.1 selects
+ * the client's subnet by `giaddr`, so such a client is on a network this pool does not serve;
+ * a reply to it would also leave by the kernel's main routing table rather than `--nic`.
+ */
+function relayedFromPool(request: DhcpMessage, pool: PoolOptions): boolean {
+  if (request.giaddr === ZERO) return true;
+  const mask = parseIpv4(pool.subnetMask);
+  const network = parseIpv4(pool.broadcastAddress) & mask;
+  return (parseIpv4(request.giaddr) & mask) === network;
+}
+
+/** A DISCOVER without a parameter request list: its OFFER carries every pool option. */
+const WIDEST_REQUEST: DhcpMessage = {
+  op: BootOp.Request,
+  htype: 1,
+  hlen: 6,
+  hops: 0,
+  xid: 0,
+  secs: 0,
+  flags: 0,
+  ciaddr: ZERO,
+  yiaddr: ZERO,
+  siaddr: ZERO,
+  giaddr: ZERO,
+  chaddr: new Uint8Array(6),
+  sname: "",
+  file: "",
+  options: { messageType: MessageType.Discover, unknown: [] },
+};
+
+/**
+ * Encodes, once, the largest reply the pool's options make (an OFFER with every option, as a
+ * client without a parameter request list gets it) within the 576 bytes every client accepts
+ * (RFC 2131 section 2, RFC 2132 section 9.10). A pool that fails here would fail on every
+ * reply, so callers treat the failure as a configuration error rather than drop each reply.
+ *
+ * @throws DhcpEncodeError as the codec's `encode` throws it.
+ */
+export function assertRepliesEncode(pool: PoolOptions): void {
+  const lease: Lease = { mac: "00:00:00:00:00:00", address: ZERO, options: pool };
+  const message = replyMessage(WIDEST_REQUEST, MessageType.Offer);
+  message.options = optionsFor(WIDEST_REQUEST, lease, MessageType.Offer, false);
+  encode(message, { maxMessageSize: MIN_MAX_MESSAGE_SIZE });
 }
 
 /** The BOOTP fields of a reply, copied from the request as RFC 2131 Table 3 says. */
@@ -262,7 +321,11 @@ function optionsFor(
  */
 function withEchoes(request: DhcpMessage, options: Partial<DhcpOptions>): DhcpOptions {
   const echoed: Partial<DhcpOptions> = { ...options, unknown: [] };
-  if (request.options.clientIdentifier) echoed.clientIdentifier = request.options.clientIdentifier;
+  const clientIdentifier = request.options.clientIdentifier;
+  // A shorter one is malformed (RFC 2132 9.14); echoing it would send an empty option.
+  if (clientIdentifier && clientIdentifier.length >= MIN_CLIENT_IDENTIFIER_LENGTH) {
+    echoed.clientIdentifier = clientIdentifier;
+  }
   if (request.options.relayAgentInformation && request.giaddr !== ZERO) {
     echoed.relayAgentInformation = request.options.relayAgentInformation;
   }

@@ -177,7 +177,7 @@ function endToEnd(cluster: TestClusterInfo): void {
         async () =>
           (await agent.metric("vmdhcpagent_client_notices_total", { kind: "release" })) > before,
       );
-      expect(await agent.log()).toContain('"message":"client sent release"');
+      expect(await agent.log()).toContain('"message":"client released its lease"');
     });
 
     it("NAKs a client asking for a wrong address, which then gets the right one", async () => {
