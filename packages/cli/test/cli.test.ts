@@ -87,6 +87,12 @@ const SPEC_FLAGS: { role: string; flag: string; env?: string }[] = [
   { role: "controller", flag: "--namespace", env: "AGENT_NAMESPACE" },
   { role: "controller", flag: "--image", env: "AGENT_IMAGE" },
   { role: "controller", flag: "--service-account-name", env: "AGENT_SERVICE_ACCOUNT_NAME" },
+  // The agent pods' placement, which the chart sets from its values.
+  { role: "controller", flag: "--agent-image-pull-secrets", env: "AGENT_IMAGE_PULL_SECRETS" },
+  { role: "controller", flag: "--agent-resources", env: "AGENT_RESOURCES" },
+  { role: "controller", flag: "--agent-tolerations", env: "AGENT_TOLERATIONS" },
+  { role: "controller", flag: "--agent-node-selector", env: "AGENT_NODE_SELECTOR" },
+  { role: "controller", flag: "--agent-priority-class-name", env: "AGENT_PRIORITY_CLASS_NAME" },
   { role: "controller", flag: "--no-agent" },
   { role: "controller", flag: "--no-dhcp" },
   { role: "controller", flag: "--no-leader-election" },
@@ -172,6 +178,30 @@ describe.concurrent("bad values exit 2 with one line that names the flag", () =>
       why: "a malformed --init-image",
       args: ["controller", "--image=vm-dhcp:1", "--init-image=busy box"],
       line: 'vm-dhcp: --init-image="busy box": not an image reference;',
+    },
+    {
+      why: "an --agent-resources that is not JSON",
+      args: ["controller", "--image=vm-dhcp:1", "--agent-resources=cpu=10m"],
+      line: 'vm-dhcp: --agent-resources="cpu=10m": not JSON (',
+    },
+    {
+      why: "AGENT_TOLERATIONS with an unknown operator",
+      args: ["controller", "--image=vm-dhcp:1"],
+      env: { AGENT_TOLERATIONS: '[{"key":"a","operator":"In"}]' },
+      line:
+        'vm-dhcp: --agent-tolerations="[{\\"key\\":\\"a\\",\\"operator\\":\\"In\\"}]": ' +
+        "toleration 0: operator must be Exists or Equal",
+    },
+    {
+      why: "AGENT_NODE_SELECTOR with a value that is no string",
+      args: ["controller", "--image=vm-dhcp:1"],
+      env: { AGENT_NODE_SELECTOR: '{"dhcp":true}' },
+      line: "vm-dhcp: --agent-node-selector=",
+    },
+    {
+      why: "a pull secret that is no Secret name",
+      args: ["controller", "--image=vm-dhcp:1", "--agent-image-pull-secrets=reg_cred"],
+      line: 'vm-dhcp: --agent-image-pull-secrets="reg_cred": "reg_cred" is not a Secret name',
     },
     {
       why: "no agent image",

@@ -155,6 +155,13 @@ describeWithCluster("CRDs on a real API server", (cluster) => {
           "spec.networkName must be 'namespace/name' or 'name' of a NetworkAttachmentDefinition",
       },
       {
+        why: "a malformed router",
+        change: (p) => {
+          p.spec.ipv4Config.router = "192.168.48.1/24";
+        },
+        message: 'spec.ipv4Config.router in body must be of type ipv4: "192.168.48.1/24"',
+      },
+      {
         why: "a zero lease time",
         change: (p) => {
           p.spec.ipv4Config.leaseTime = 0;
@@ -254,6 +261,18 @@ describeWithCluster("CRDs on a real API server", (cluster) => {
       expect(await rejected(pool)).toContain(message);
     });
 
+    it("rejects an exclude list added after creation", async () => {
+      const pool = exampleIpPool(uniqueName("add-exclude"));
+      delete pool.spec.ipv4Config.pool.exclude;
+      expect((await apply(pool)).stderr).toBe("");
+      pool.spec.ipv4Config.pool.exclude = ["192.168.48.85"];
+      expect(await rejected(pool)).toContain(
+        'spec.ipv4Config.pool.exclude: Invalid value: "object": ' +
+          "spec.ipv4Config.pool.exclude is immutable: it can be neither added nor removed " +
+          "after creation",
+      );
+    });
+
     it("rejects removing the router with a JSON patch too", async () => {
       const pool = exampleIpPool(uniqueName("patch-router"));
       expect((await apply(pool)).stderr).toBe("");
@@ -331,6 +350,83 @@ describeWithCluster("CRDs on a real API server", (cluster) => {
       expect(stderr).toContain(
         'spec.networkConfigs[1].ipAddress in body must be of type ipv4: "192.168.48.300"',
       );
+    });
+
+    const MAC_MESSAGE =
+      "spec.networkConfigs[].macAddress must be six hex pairs separated by ':' (or all by '-'), " +
+      "such as 52:54:00:12:34:56";
+    const NETWORK_MESSAGE =
+      "spec.networkConfigs[].networkName must be 'namespace/name' or 'name' (in the VM's " +
+      "namespace) of a NetworkAttachmentDefinition, in lower case";
+    const nic = (macAddress: string, networkName = "default/net-48") => ({
+      networkName,
+      macAddress,
+    });
+
+    it.each<{ why: string; change: (c: VmNetCfgManifest) => void; message: string }>([
+      {
+        why: "a MAC with a non-hex digit (no webhook needed to refuse it)",
+        change: (c) => {
+          c.spec.networkConfigs = [nic("52:54:00:4a:1b:0g")];
+        },
+        message: `spec.networkConfigs[0].macAddress: Invalid value: "string": ${MAC_MESSAGE}`,
+      },
+      {
+        why: "a MAC of five pairs",
+        change: (c) => {
+          c.spec.networkConfigs = [nic("52:54:00:4a:1b")];
+        },
+        message: `spec.networkConfigs[0].macAddress: Invalid value: "string": ${MAC_MESSAGE}`,
+      },
+      {
+        why: "a MAC with mixed separators, which the controller cannot parse either",
+        change: (c) => {
+          c.spec.networkConfigs = [nic("52:54:00:4a:1b:01"), nic("52-54-00:4a:1b:02")];
+        },
+        message: `spec.networkConfigs[1].macAddress: Invalid value: "string": ${MAC_MESSAGE}`,
+      },
+      {
+        why: "a network name that is no NAD reference",
+        change: (c) => {
+          c.spec.networkConfigs = [nic("52:54:00:4a:1b:01", "Default/Net_48")];
+        },
+        message: `spec.networkConfigs[0].networkName: Invalid value: "string": ${NETWORK_MESSAGE}`,
+      },
+      {
+        why: "a network name over 64 characters",
+        change: (c) => {
+          c.spec.networkConfigs = [nic("52:54:00:4a:1b:01", `default/${"n".repeat(60)}`)];
+        },
+        message: "spec.networkConfigs[0].networkName: Too long: may not be more than 64 bytes",
+      },
+      {
+        why: "a missing vmName",
+        change: (c) => {
+          delete (c.spec as { vmName?: string }).vmName;
+        },
+        message: "spec.vmName: Required value",
+      },
+      {
+        why: "a vmName over 64 characters",
+        change: (c) => {
+          c.spec.vmName = "v".repeat(65);
+        },
+        message: "spec.vmName: Too long: may not be more than 64 bytes",
+      },
+    ])("rejects $why", async ({ change, message }) => {
+      const config = exampleVmNetCfg(uniqueName("vm"));
+      change(config);
+      expect(await rejected(config)).toContain(message);
+    });
+
+    it("accepts the MAC forms the controller parses: upper case, '-' separators", async () => {
+      const config = exampleVmNetCfg(uniqueName("vm"));
+      config.spec.networkConfigs = [
+        nic("52:54:00:4A:1B:01"),
+        nic("52-54-00-4a-1b-02", "net-48"),
+        nic("52:54:00:4a:1b:03", "default/net.48-b"),
+      ];
+      expect((await apply(config)).stderr).toBe("");
     });
 
     it("rejects a changed vmName", async () => {

@@ -63,6 +63,40 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (include "vm-dhcp.agent.image" .) .Values.agent.initImage }}
 {{- end }}
 
+{{/*
+The controller's environment for the agent pods: the chart's pull secrets (a comma list of
+names) and the agent.* placement values (JSON). Empty values are left out. Node selector
+values are made strings, so `--set agent.nodeSelector.dhcp=true` selects the label "true".
+*/}}
+{{- define "vm-dhcp.agent.placementEnv" -}}
+{{- $agent := .Values.agent }}
+{{- $env := list }}
+{{- with .Values.imagePullSecrets }}
+{{- $names := list }}
+{{- range . }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- $env = append $env (dict "name" "AGENT_IMAGE_PULL_SECRETS" "value" (join "," $names)) }}
+{{- end }}
+{{- with $agent.resources }}
+{{- $env = append $env (dict "name" "AGENT_RESOURCES" "value" (toJson .)) }}
+{{- end }}
+{{- with $agent.tolerations }}
+{{- $env = append $env (dict "name" "AGENT_TOLERATIONS" "value" (toJson .)) }}
+{{- end }}
+{{- with $agent.nodeSelector }}
+{{- $selector := dict }}
+{{- range $label, $value := . }}
+{{- $_ := set $selector $label (toString $value) }}
+{{- end }}
+{{- $env = append $env (dict "name" "AGENT_NODE_SELECTOR" "value" (toJson $selector)) }}
+{{- end }}
+{{- with $agent.priorityClassName }}
+{{- $env = append $env (dict "name" "AGENT_PRIORITY_CLASS_NAME" "value" .) }}
+{{- end }}
+{{- with $env }}{{ toYaml . }}{{ end }}
+{{- end }}
+
 {{/* The liveness and readiness probes every role serves on the HTTP port. */}}
 {{- define "vm-dhcp.probes" -}}
 livenessProbe:

@@ -9,13 +9,14 @@ import {
 } from "@vm-dhcp/core";
 import { Registry } from "prom-client";
 import type { CommandModule } from "yargs";
+import { type AgentPodFlags, agentPodPlacement } from "../agent-pod-flags.js";
 import { envFlag, envText } from "../env.js";
 import { checkImageReference } from "../image-ref.js";
 import { loadKubeConfig } from "../kube-config.js";
 import { createLogger } from "../logging.js";
 import { runUntilSignal } from "../run-until-signal.js";
 
-interface ControllerArgs {
+interface ControllerArgs extends AgentPodFlags {
   name: string;
   namespace: string;
   image?: string | undefined;
@@ -71,6 +72,35 @@ export const controllerCommand: CommandModule<object, ControllerArgs> = {
         type: "string",
         default: envText("AGENT_SERVICE_ACCOUNT_NAME") ?? "vm-dhcp-agent",
         describe: "service account of the agent pods [env AGENT_SERVICE_ACCOUNT_NAME]",
+      })
+      .option("agent-image-pull-secrets", {
+        type: "string",
+        default: envText("AGENT_IMAGE_PULL_SECRETS"),
+        describe: "Secrets the agent pods pull images with, a,b [env AGENT_IMAGE_PULL_SECRETS]",
+      })
+      .option("agent-resources", {
+        type: "string",
+        default: envText("AGENT_RESOURCES"),
+        describe:
+          'agent containers\' requests and limits, JSON: {"requests":{"cpu":"10m"}} ' +
+          "[env AGENT_RESOURCES]",
+      })
+      .option("agent-tolerations", {
+        type: "string",
+        default: envText("AGENT_TOLERATIONS"),
+        describe: "tolerations of the agent pods, a JSON list [env AGENT_TOLERATIONS]",
+      })
+      .option("agent-node-selector", {
+        type: "string",
+        default: envText("AGENT_NODE_SELECTOR"),
+        describe:
+          'node labels the agent pods also need, JSON: {"label":"value"}; added to the ' +
+          "cluster network affinity [env AGENT_NODE_SELECTOR]",
+      })
+      .option("agent-priority-class-name", {
+        type: "string",
+        default: envText("AGENT_PRIORITY_CLASS_NAME"),
+        describe: "PriorityClass of the agent pods [env AGENT_PRIORITY_CLASS_NAME]",
       })
       .option("agent", {
         type: "boolean",
@@ -164,6 +194,7 @@ export const controllerCommand: CommandModule<object, ControllerArgs> = {
         initImage: argv["init-image"],
         serviceAccountName: argv["service-account-name"],
         noDhcp: !argv.dhcp,
+        ...agentPodPlacement(argv),
       },
       noAgent: !argv.agent,
       namespaces: argv["watch-namespace"],
@@ -204,6 +235,7 @@ export function checkControllerArgs(argv: ControllerArgs): void {
   }
   if (argv.image) checkImageReference("--image", argv.image);
   checkImageReference("--init-image", argv["init-image"]);
+  agentPodPlacement(argv);
   if (argv["leader-election"]) {
     const { "lease-duration": lease, "renew-deadline": renew, "retry-period": retry } = argv;
     if (!(retry > 0 && renew > retry && lease > renew)) {

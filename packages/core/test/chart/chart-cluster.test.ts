@@ -36,7 +36,20 @@ const SERVICE_MONITOR_CRD = join(
   REPO_ROOT,
   "packages/core/test/chart/fixtures/monitoring.coreos.com_servicemonitors.yaml",
 );
+const POD_MONITOR_CRD = join(
+  REPO_ROOT,
+  "packages/core/test/chart/fixtures/monitoring.coreos.com_podmonitors.yaml",
+);
 const SERVICE_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/ServiceMonitor";
+const POD_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/PodMonitor";
+/**
+ * Agent placement values, rendered into the controller's environment and given to the
+ * controller of the walk-through as the chart's Deployment would.
+ */
+const AGENT_PLACEMENT_VALUES =
+  "imagePullSecrets[0].name=regcred,agent.nodeSelector.dhcp=true," +
+  "agent.tolerations[0].key=dedicated,agent.tolerations[0].operator=Exists," +
+  "agent.resources.limits.memory=256Mi";
 /** Cluster-wide kinds that would change how the shared API server admits everyone's writes. */
 const NOT_APPLIED = new Set(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
 const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
@@ -126,8 +139,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       "apply",
       "--server-side",
       "--field-manager=vm-dhcp-chart-test",
-      "-f",
-      SERVICE_MONITOR_CRD,
+      ...["-f", SERVICE_MONITOR_CRD, "-f", POD_MONITOR_CRD],
       "-o",
       "name",
     ]);
@@ -135,7 +147,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       "wait",
       "--for=condition=Established",
       "--timeout=60s",
-      applied.trim(),
+      ...applied.trim().split("\n"),
     ]);
   });
 
@@ -144,8 +156,10 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
   });
 
   describeWithHelm("kubectl apply --dry-run=server", found, () => {
-    it("accepts every rendered object (CRDs, ServiceMonitor) and creates none", async () => {
-      const yaml = await renderChart(helm, "pkgdry", ns, ["--include-crds", SERVICE_MONITOR_API]);
+    it("accepts every rendered object (CRDs, Service/PodMonitor) and creates none", async () => {
+      const apis = [SERVICE_MONITOR_API, POD_MONITOR_API];
+      const placement = ["--set", AGENT_PLACEMENT_VALUES];
+      const yaml = await renderChart(helm, "pkgdry", ns, ["--include-crds", ...apis, ...placement]);
       const objects = parseManifests(yaml);
       const result = await admin([...DRY_RUN_APPLY, "-f", "-"], yaml);
       expect(result.stderr).toBe("");
@@ -153,7 +167,8 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       for (const object of objects) {
         expect(result.stdout).toContain(`/${object.metadata.name} `);
       }
-      expect(result.stdout).toMatch(/servicemonitor\.monitoring\.coreos\.com\/pkgdry-vm-dhcp/);
+      expect(result.stdout).toMatch(/servicemonitor\.monitoring\.coreos\.com\/pkgdry-vm-dhcp /);
+      expect(result.stdout).toMatch(/podmonitor\.monitoring\.coreos\.com\/pkgdry-vm-dhcp-agent /);
       const left = await admin(["get", "deployments,services,secrets", "-n", ns, "-o", "name"]);
       expect(left.stdout).not.toContain("pkgdry");
     });
@@ -181,12 +196,17 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     let agentKubeconfig = "";
     let controllerKubeconfig = "";
     let webhookKubeconfig = "";
+    /** `NAME=value` of the rendered controller's agent placement variables. */
+    let agentPlacementEnv: string[] = [];
 
     beforeAll(async () => {
       // The release is named after the test namespace, so its cluster-wide roles never meet
       // the harness's own vm-dhcp-* roles.
       release = ns;
-      const objects = parseManifests(await renderChart(helm, release, ns, [SERVICE_MONITOR_API]));
+      const apis = [SERVICE_MONITOR_API, POD_MONITOR_API];
+      const placement = ["--set", AGENT_PLACEMENT_VALUES];
+      const objects = parseManifests(await renderChart(helm, release, ns, [...apis, ...placement]));
+      agentPlacementEnv = placementEnvOf(objects);
       const applied = objects.filter((object) => !NOT_APPLIED.has(object.kind));
       await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], asList(applied));
       for (const role of Object.keys(accounts) as (keyof typeof accounts)[]) {
@@ -447,7 +467,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     });
 
     it(
-      "lets the controller, as the chart's controller account, do the walk-through",
+      "lets the controller, as the chart's controller account and environment, do the walk-through",
       async () => {
         await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], asList(walkObjects(ns)));
         const port = await freePort();
@@ -456,6 +476,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
           "env",
           [
             `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+            ...agentPlacementEnv,
             ...[process.execPath, "--import", TSX, CLI_MAIN, "controller"],
             ...[`--name=${release}-vm-dhcp-controller`, `--kubeconfig=${controllerKubeconfig}`],
             ...[`--namespace=${ns}`, `--watch-namespace=${ns}`, `--http-port=${port}`],
@@ -488,6 +509,17 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
           });
           expect(pod.metadata.name).toBe(`${ns}-walk-pool-agent`);
           expect(pod.spec.serviceAccountName).toBe(accounts.agent);
+          // The chart's pull secrets and agent values, through the controller's environment.
+          expect(pod.spec.imagePullSecrets).toEqual([{ name: "regcred" }]);
+          expect(pod.spec.nodeSelector).toEqual({ dhcp: "true" });
+          expect(pod.spec.tolerations).toContainEqual({ key: "dedicated", operator: "Exists" });
+          expect(pod.spec.containers[0].resources).toEqual({
+            requests: { cpu: "10m", memory: "64Mi" },
+            limits: { memory: "256Mi" },
+          });
+          expect(pod.spec.containers[0].ports).toEqual([
+            { name: "metrics", containerPort: 8080, protocol: "TCP" },
+          ]);
           const lease = await get(["get", "lease", `${release}-vm-dhcp-controller`]);
           expect(lease.spec.holderIdentity).toBeTruthy();
           const metrics = await httpGet(port, "/metrics");
@@ -585,13 +617,13 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       if (release) await run(["uninstall", release, "-n", release, "--ignore-not-found"]);
     });
 
-    it("installs into a new namespace, with the ServiceMonitor the cluster serves", async () => {
+    it("installs into a new namespace, with the Service/PodMonitor the cluster serves", async () => {
       const args = ["upgrade", "--install", release, CHART_DIR, "-n", release];
       const result = await run([...args, "--create-namespace", ...NOWHERE]);
       expect(result.stderr.replace(/^.*symbolic link.*\n/gm, "")).toBe("");
       expect(result.code).toBe(0);
       const names = await mustKubectl(admin, [
-        ...["get", "deployments,services,servicemonitors,secrets,serviceaccounts"],
+        ...["get", "deployments,services,servicemonitors,podmonitors,secrets,serviceaccounts"],
         ...["-n", release, "-o", "name"],
       ]);
       for (const name of [
@@ -599,6 +631,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
         `deployment.apps/${release}-vm-dhcp-webhook`,
         `service/${release}-vm-dhcp-webhook`,
         `servicemonitor.monitoring.coreos.com/${release}-vm-dhcp`,
+        `podmonitor.monitoring.coreos.com/${release}-vm-dhcp-agent`,
         `secret/${release}-vm-dhcp-webhook-tls`,
         `serviceaccount/${release}-vm-dhcp-agent`,
       ]) {
@@ -671,6 +704,19 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     });
   });
 });
+
+/** `NAME=value` of the controller Deployment's AGENT_* variables that have a plain value. */
+function placementEnvOf(objects: Manifest[]): string[] {
+  const deployment = objects.find(
+    (m) => m.kind === "Deployment" && m.metadata.name.endsWith("-vm-dhcp-controller"),
+  );
+  const env = (deployment?.spec.template.spec.containers[0].env ?? []) as {
+    name: string;
+    value?: string;
+  }[];
+  const placement = /^AGENT_(IMAGE_PULL_SECRETS|RESOURCES|TOLERATIONS|NODE_SELECTOR)$/;
+  return env.filter((e) => placement.test(e.name)).map((e) => `${e.name}=${e.value}`);
+}
 
 /** Polls the agent's /leases until it holds one lease; fails with its log if it exits. */
 async function waitForLeases(proc: LoggedProcess, port: number): Promise<Record<string, object>> {

@@ -25,6 +25,15 @@ const found = await ensureHelm();
 const helm = found.ok ? found.helm : "";
 const NS = "harvester-system";
 const SERVICE_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/ServiceMonitor";
+const POD_MONITOR_API = "--api-versions=monitoring.coreos.com/v1/PodMonitor";
+/** The controller's variables for the agent pods' pull secrets and placement. */
+const PLACEMENT_ENV = [
+  "AGENT_IMAGE_PULL_SECRETS",
+  "AGENT_RESOURCES",
+  "AGENT_TOLERATIONS",
+  "AGENT_NODE_SELECTOR",
+  "AGENT_PRIORITY_CLASS_NAME",
+];
 
 /** `helm template vm-dhcp` in harvester-system, as the SPEC installs it, parsed. */
 async function render(...extra: string[]): Promise<Manifest[]> {
@@ -45,6 +54,14 @@ describeWithHelm("Helm chart", found, () => {
       { why: "defaults", set: [] },
       { why: "without the webhook", set: ["--set", "webhook.enabled=false"] },
       { why: "ServiceMonitor forced", set: ["--set", "metrics.serviceMonitor.force=true"] },
+      { why: "PodMonitor forced", set: ["--set", "metrics.podMonitor.force=true"] },
+      {
+        why: "agent placement set",
+        set: [
+          ...["--set", "imagePullSecrets[0].name=regcred,agent.nodeSelector.zone=a"],
+          ...["--set", "agent.tolerations[0].operator=Exists,agent.priorityClassName=high"],
+        ],
+      },
       { why: "no metrics Service", set: ["--set", "metrics.service.enabled=false"] },
     ])("passes --strict ($why)", async ({ set }) => {
       const result = await runHelm(helm, ["lint", "--strict", CHART_DIR, ...set]);
@@ -60,7 +77,7 @@ describeWithHelm("Helm chart", found, () => {
       objects = await render();
     });
 
-    it("renders every object the SPEC's chart holds, and no ServiceMonitor without its API", () => {
+    it("renders every object the SPEC's chart holds, and no Service/PodMonitor without APIs", () => {
       const names = objects.map((m) => `${m.kind}/${m.metadata.name}`).sort();
       expect(names).toEqual(
         [
@@ -111,6 +128,15 @@ describeWithHelm("Helm chart", found, () => {
       expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
       expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
       expect(deployment.spec.template.spec.serviceAccountName).toBe("vm-dhcp-controller");
+    });
+
+    it("gives the agent pods small requests and nothing else of placement", () => {
+      const env = envOf(findManifest(objects, "Deployment", "vm-dhcp-controller"));
+      const placement = Object.keys(env).filter((name) => PLACEMENT_ENV.includes(name));
+      expect(placement).toEqual(["AGENT_RESOURCES"]);
+      expect(JSON.parse(String(env.AGENT_RESOURCES))).toEqual({
+        requests: { cpu: "10m", memory: "64Mi" },
+      });
     });
 
     it("runs the controller and webhook as non-root with no capabilities", () => {
@@ -206,6 +232,38 @@ describeWithHelm("Helm chart", found, () => {
     });
   });
 
+  describe("PodMonitor", () => {
+    it.each([
+      { why: "the API is served", set: [POD_MONITOR_API], rendered: true },
+      { why: "forced", set: ["--set", "metrics.podMonitor.force=true"], rendered: true },
+      {
+        why: "disabled although the API is served",
+        set: [POD_MONITOR_API, "--set", "metrics.podMonitor.enabled=false"],
+        rendered: false,
+      },
+      {
+        why: "only the ServiceMonitor API is served",
+        set: [SERVICE_MONITOR_API],
+        rendered: false,
+      },
+    ])("rendered: $rendered when $why", async ({ set, rendered }) => {
+      const monitors = (await render(...set)).filter((m) => m.kind === "PodMonitor");
+      expect(monitors.length).toBe(rendered ? 1 : 0);
+    });
+
+    it("scrapes the agent pods of the release namespace on their port metrics", async () => {
+      const objects = await render(POD_MONITOR_API, "--set", "metrics.podMonitor.labels.team=net");
+      const monitor = findManifest(objects, "PodMonitor", "vm-dhcp-agent");
+      expect(monitor.metadata.namespace).toBe(NS);
+      expect(monitor.metadata.labels).toMatchObject({ team: "net" });
+      expect(monitor.spec).toEqual({
+        namespaceSelector: { matchNames: [NS] },
+        selector: { matchLabels: { "network.harvesterhci.io/vm-dhcp-controller": "agent" } },
+        podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
+      });
+    });
+  });
+
   describe("values", () => {
     it.each([
       {
@@ -254,6 +312,46 @@ describeWithHelm("Helm chart", found, () => {
             { key: "dedicated", operator: "Exists" },
           ]);
           expect(webhook.spec.template.spec.nodeSelector).toBeUndefined();
+        },
+      },
+      {
+        why: "pull secrets and agent placement reach the agent pods through the controller",
+        set:
+          "imagePullSecrets[0].name=regcred,imagePullSecrets[1].name=mirror," +
+          "agent.resources.limits.memory=256Mi,agent.nodeSelector.dhcp=true," +
+          "agent.tolerations[0].key=dedicated,agent.tolerations[0].operator=Equal," +
+          "agent.tolerations[0].value=dhcp,agent.tolerations[0].effect=NoSchedule," +
+          "agent.priorityClassName=system-cluster-critical",
+        check: (objects: Manifest[]) => {
+          const controller = findManifest(objects, "Deployment", "vm-dhcp-controller");
+          const env = envOf(controller);
+          // The chart's own pods keep the pull secrets too.
+          expect(controller.spec.template.spec.imagePullSecrets).toEqual([
+            { name: "regcred" },
+            { name: "mirror" },
+          ]);
+          expect(env.AGENT_IMAGE_PULL_SECRETS).toBe("regcred,mirror");
+          expect(JSON.parse(String(env.AGENT_RESOURCES))).toEqual({
+            requests: { cpu: "10m", memory: "64Mi" },
+            limits: { memory: "256Mi" },
+          });
+          expect(JSON.parse(String(env.AGENT_TOLERATIONS))).toEqual([
+            { key: "dedicated", operator: "Equal", value: "dhcp", effect: "NoSchedule" },
+          ]);
+          // --set makes `true` a boolean; a node selector needs the string.
+          expect(JSON.parse(String(env.AGENT_NODE_SELECTOR))).toEqual({ dhcp: "true" });
+          expect(env.AGENT_PRIORITY_CLASS_NAME).toBe("system-cluster-critical");
+          // The controller's own placement is another matter.
+          expect(controller.spec.template.spec.nodeSelector).toBeUndefined();
+          expect(controller.spec.template.spec.priorityClassName).toBeUndefined();
+        },
+      },
+      {
+        why: "agent.resources=null gives the agent pods no resources at all",
+        set: "agent.resources=null",
+        check: (objects: Manifest[]) => {
+          const env = envOf(findManifest(objects, "Deployment", "vm-dhcp-controller"));
+          expect(Object.keys(env).filter((name) => PLACEMENT_ENV.includes(name))).toEqual([]);
         },
       },
       {
@@ -334,6 +432,23 @@ describeWithHelm("Helm chart", found, () => {
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    });
+
+    it("requires Kubernetes 1.28, the first whose CRD rules know fieldPath", async () => {
+      const crds = await Promise.all(
+        ["ippools", "virtualmachinenetworkconfigs"].map((plural) =>
+          readFile(
+            join(REPO_ROOT, "deploy", "crds", `network.harvesterhci.io_${plural}.yaml`),
+            "utf8",
+          ),
+        ),
+      );
+      expect(crds.some((crd) => /^\s+fieldPath: /m.test(crd))).toBe(true);
+      const old = await runHelm(helm, ["template", "vm-dhcp", CHART_DIR, "--kube-version=1.27.16"]);
+      expect(old.code).not.toBe(0);
+      expect(old.stderr).toContain("chart requires kubeVersion: >=1.28.0-0");
+      const ok = await runHelm(helm, ["template", "vm-dhcp", CHART_DIR, "--kube-version=1.28.0"]);
+      expect(ok.code).toBe(0);
     });
 
     it("ships both CRDs of deploy/crds with --include-crds", async () => {
