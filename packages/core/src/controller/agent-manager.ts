@@ -29,7 +29,8 @@ type NodeState = "ready" | "not-ready" | "absent";
 
 /**
  * Keeps one agent pod per pool (SPEC section 3): creates it when missing, replaces it when
- * the pod spec or image it was made from is outdated (unless the pool holds upgrades), and
+ * the pod spec or image it was made from is outdated (unless the pool holds upgrades: it has
+ * the annotation {@link ANNOTATION_HOLD_AGENT_UPGRADE}, whatever its value), and
  * replaces a pod stuck terminating: at once when its node is gone or not ready, else
  * `stuckAgentGraceMs` after its deletion deadline. An outdated agent is deleted before its
  * successor is made under the usual name; only a successor of a pod stuck terminating gets
@@ -55,7 +56,7 @@ export class AgentManager {
       const message =
         `NetworkAttachmentDefinition ${keyOf(nad)} has no ${LABEL_CLUSTER_NETWORK} label, ` +
         "so no node is known to reach it";
-      return blocked("NoClusterNetwork", message, pool.status?.agentPodRef);
+      return this.unlinked(pool, "NoClusterNetwork", message, logger);
     }
     const pods = this.#deps.caches.pods.byIndex(BY_POOL, keyOf(pool));
     const held = ANNOTATION_HOLD_AGENT_UPGRADE in (pool.metadata.annotations ?? {});
@@ -98,11 +99,32 @@ export class AgentManager {
     return terminating(pool.status?.agentPodRef, this.#deps.settings.stuckAgentGraceMs);
   }
 
-  /** Deletes every agent pod of a pool (pause, deletion). */
+  /**
+   * A pool that cannot link to its network (no NAD, the network served by another pool, no
+   * cluster network, a name too long for a label) serves nothing: any agent it had is
+   * removed, so that no pod keeps answering for it while its status names no agent.
+   */
+  async unlinked(
+    pool: IpPool,
+    reason: string,
+    message: string,
+    logger: Logger,
+  ): Promise<AgentOutcome> {
+    if ((await this.removeAgents(keyOf(pool), logger)) > 0) {
+      this.#deps.events.emit(pool, "Normal", "AgentRemoved", `the pool is unlinked: ${message}`);
+    }
+    return {
+      registered: { type: "Registered", status: "False", reason, message },
+      agentReady: { type: "AgentReady", status: "False", reason, message },
+    };
+  }
+
+  /**
+   * Deletes every agent pod of a pool (pause, deletion, a pool that cannot link); the number
+   * of running ones deleted now, 0 when they were gone or terminating already.
+   */
   async removeAgents(poolKey: string, logger: Logger): Promise<number> {
-    const pods = this.#deps.caches.pods.byIndex(BY_POOL, poolKey);
-    await this.#removeAll(pods, logger);
-    return pods.length;
+    return this.#removeAll(this.#deps.caches.pods.byIndex(BY_POOL, poolKey), logger);
   }
 
   async #create(pod: V1Pod): Promise<V1Pod> {
@@ -146,7 +168,9 @@ export class AgentManager {
     return Math.max(0, stuckAt - this.#deps.clock.now());
   }
 
-  async #removeAll(pods: V1Pod[], logger: Logger): Promise<void> {
+  /** Deletes `pods`; a terminating one only when its node is gone. Running ones deleted. */
+  async #removeAll(pods: V1Pod[], logger: Logger): Promise<number> {
+    let deleted = 0;
     for (const pod of pods) {
       const terminating = !!pod.metadata?.deletionTimestamp;
       const node = terminating ? await this.#nodeState(pod.spec?.nodeName) : "ready";
@@ -154,9 +178,11 @@ export class AgentManager {
       const force = terminating ? { gracePeriodSeconds: 0 } : {};
       const path = resourcePath(POD, pod.metadata?.namespace, pod.metadata?.name);
       const preconditions = { uid: pod.metadata?.uid };
-      await this.#deps.kube.delete(path, { ...force, preconditions });
+      if (!(await this.#deps.kube.delete(path, { ...force, preconditions }))) continue;
+      if (!terminating) deleted++;
       logger.info("agent pod deleted", { pod: pod.metadata?.name, force: terminating });
     }
+    return deleted;
   }
 
   /** Whether a node exists and is Ready; a pod without a node counts as on a ready one. */
@@ -202,14 +228,6 @@ function terminating(ref: PodReference | undefined, waitMs: number): AgentOutcom
     registered: { type: "Registered", status: "True", reason: "AgentTerminating", message },
     agentReady: { type: "AgentReady", status: "False", reason: "AgentTerminating", message },
     requeueAfterMs: waitMs,
-  };
-}
-
-function blocked(reason: string, message: string, ref: PodReference | undefined): AgentOutcome {
-  return {
-    ...(ref ? { podRef: ref } : {}),
-    registered: { type: "Registered", status: "False", reason, message },
-    agentReady: { type: "AgentReady", status: "False", reason, message },
   };
 }
 

@@ -18,6 +18,7 @@ export type ControllerEventReason =
   | "StaticAddressConflict"
   | "NetworkNotFound"
   | "NetworkInUse"
+  | "NoClusterNetwork"
   | "PoolNameTooLong"
   | "InvalidStatus"
   | "OrphanReleased"

@@ -81,19 +81,17 @@ export class IpPoolReconciler implements Reconciler {
     return delays.length > 0 ? { requeueAfterMs: Math.min(...delays) } : undefined;
   }
 
+  /**
+   * The agent of a linked pool; a pool that cannot link reports why on `Registered`, with
+   * `--no-agent` too, and keeps no agent.
+   */
   async #agent(pool: IpPool, link: Link, logger: Logger): Promise<AgentOutcome> {
+    if (!link.ok) return this.#agents.unlinked(pool, link.reason, link.message, logger);
     if (this.#deps.settings.noAgent) {
       const message = "the controller runs with --no-agent";
       return {
         registered: { type: "Registered", status: "True", reason: "AgentDisabled", message },
         agentReady: { type: "AgentReady", status: "True", reason: "AgentDisabled", message },
-      };
-    }
-    if (!link.ok) {
-      const { reason, message } = link;
-      return {
-        registered: { type: "Registered", status: "False", reason, message },
-        agentReady: { type: "AgentReady", status: "False", reason, message },
       };
     }
     return this.#agents.reconcile(pool, link.nad, logger);
@@ -126,12 +124,18 @@ export class IpPoolReconciler implements Reconciler {
     return { ok: true, nad };
   }
 
+  /**
+   * Sets or clears the ippool labels of a NAD, only if it is still the version the decision
+   * was made on: of two pools that race for one NAD, the second is refused with 409 and
+   * decides again once its cache shows the winner.
+   */
   async #labelNad(
     nad: NetworkAttachmentDefinition,
     labels: Record<string, string | null>,
   ): Promise<void> {
-    const path = resourcePath(NAD, nad.metadata.namespace, nad.metadata.name);
-    await this.#deps.kube.mergePatch(path, { metadata: { labels } });
+    const { namespace, name, resourceVersion } = nad.metadata;
+    const path = resourcePath(NAD, namespace, name);
+    await this.#deps.kube.mergePatch(path, { metadata: { labels, resourceVersion } });
   }
 
   async #pause(pool: IpPool, logger: Logger): Promise<void> {
@@ -144,6 +148,7 @@ export class IpPoolReconciler implements Reconciler {
     const updates: PoolCondition[] = [
       { type: "Stopped", status: "True", reason: "Paused", message },
       { type: "CacheReady", status: "False", reason: "Paused", message },
+      { type: "Registered", status: "False", reason: "Paused", message },
       { type: "AgentReady", status: "False", reason: "Paused", message },
     ];
     const time = this.#now();

@@ -57,10 +57,12 @@ interface Lease {
  * candidates can never both win the same round.
  *
  * The leader renews every `retryPeriodMs`. It stops being the leader the moment
- * `renewDeadlineMs` has passed since its last successful renewal, by a timer, not at its next
- * attempt; since `renewDeadlineMs < leaseDurationMs`, it has stopped before anyone else can
- * take over. {@link LeaderElector.isLeader} answers from the clock, so callers can gate each
- * write on it.
+ * `renewDeadlineMs` has passed since its last successful renewal started, by a timer, not at
+ * its next attempt; since `renewDeadlineMs < leaseDurationMs`, it has stopped before anyone
+ * else can take over. A renewal counts from when its attempt started, not from when its
+ * answer arrived: the lease others see was written in between, so a slow answer must not
+ * stretch the leader's term past theirs. {@link LeaderElector.isLeader} answers from the
+ * clock, so callers can gate each write on it.
  */
 export class LeaderElector {
   readonly #options: LeaderElectorOptions;
@@ -118,14 +120,15 @@ export class LeaderElector {
   async #loop(): Promise<void> {
     while (!this.#stopped) {
       let renewed = false;
+      const startedAt = this.#clock.now();
       try {
-        renewed = await this.#tryAcquireOrRenew();
+        renewed = await this.#tryAcquireOrRenew(startedAt);
         this.#lastContactAt = this.#clock.now();
       } catch (error) {
         this.#options.logger.debug("leader lease attempt failed", { err: errorText(error) });
       }
       if (this.#stopped) return;
-      if (renewed) this.#renewed();
+      if (renewed) this.#renewed(startedAt);
       else if (this.#leading && this.holder !== this.#options.identity) {
         this.#stepDown("another candidate holds the lease");
       }
@@ -133,13 +136,16 @@ export class LeaderElector {
     }
   }
 
-  #renewed(): void {
-    this.#renewedAt = this.#clock.now();
+  /** The lease was written by the attempt that started at `startedAt` (clock ms). */
+  #renewed(startedAt: number): void {
+    const leftMs = startedAt + this.#options.renewDeadlineMs - this.#clock.now();
+    if (leftMs <= 0) {
+      this.#stepDown("renewal answered after the renew deadline");
+      return;
+    }
+    this.#renewedAt = startedAt;
     this.#clock.clearTimeout(this.#deadline);
-    this.#deadline = this.#clock.setTimeout(
-      () => this.#stepDown("renew deadline passed"),
-      this.#options.renewDeadlineMs,
-    );
+    this.#deadline = this.#clock.setTimeout(() => this.#stepDown("renew deadline passed"), leftMs);
     if (this.#leading) return;
     this.#leading = true;
     this.#options.logger.info("became the leader", { lease: this.#options.name });
@@ -154,10 +160,9 @@ export class LeaderElector {
     this.#options.onStoppedLeading();
   }
 
-  /** One round: true when this candidate holds the lease after it. */
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  /** One round, started at `now` (clock ms): true when this candidate holds the lease after it. */
+  async #tryAcquireOrRenew(now: number): Promise<boolean> {
     const { kube, identity } = this.#options;
-    const now = this.#clock.now();
     const lease = await kube.get<Lease>(this.#path);
     if (!lease) return this.#create(now);
 

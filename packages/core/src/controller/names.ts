@@ -11,7 +11,11 @@ export const LABEL_IPPOOL_NAMESPACE = `${API_GROUP}/ippool-namespace`;
 export const LABEL_IPPOOL_NAME = `${API_GROUP}/ippool-name`;
 /** Label on a NetworkAttachmentDefinition naming its physical (cluster) network. */
 export const LABEL_CLUSTER_NETWORK = `${API_GROUP}/clusternetwork`;
-/** Annotation on an IPPool that keeps its agent pod on the image it runs now. */
+/**
+ * Annotation on an IPPool that keeps its agent pod on the image it runs now. Its presence is
+ * what counts, as upstream: any value holds upgrades, `"false"` and `""` included; removing
+ * the annotation lets the agent be replaced.
+ */
 export const ANNOTATION_HOLD_AGENT_UPGRADE = `${API_GROUP}/hold-ippool-agent-upgrade`;
 /** Annotation on agent pods: hash of the pod spec the controller wanted when it made them. */
 export const ANNOTATION_AGENT_SPEC_HASH = `${API_GROUP}/agent-spec-hash`;

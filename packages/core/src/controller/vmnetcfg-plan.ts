@@ -84,19 +84,33 @@ export function wantedNics(config: VmNetCfg): { nics: WantedNic[]; invalid: NicR
 }
 
 /**
+ * Whether the pool of an entry's network still records the entry's MAC as the holder of its
+ * `allocatedIPAddress`.
+ */
+export type PoolHolds = (entry: NetworkConfigStatus) => boolean;
+
+/**
  * Status entries whose address must be released before anything else happens: all that hold
  * one when the vmnetcfg is paused, else those whose NIC left the spec.
+ *
+ * An entry holds its address while it is `Allocated` or `Stale`, and also while it is
+ * `Pending` with an address its pool still records for its MAC: a pause marks entries
+ * `Pending` (address kept) before releasing them, so a release that failed or never ran after
+ * that mark is found again here. Releasing is idempotent, so a pool record that is merely
+ * behind costs a no-op release.
  */
 export function leavingEntries(
   config: VmNetCfg,
   wanted: readonly WantedNic[],
+  poolHolds: PoolHolds,
 ): NetworkConfigStatus[] {
   const namespace = config.metadata.namespace ?? "default";
   const ids = new Set(wanted.map((nic) => nic.id));
   const paused = !!config.spec.paused;
   return (config.status?.networkConfigs ?? []).filter((entry) => {
-    if (!entry.allocatedIPAddress || entry.state === "Pending") return false;
-    return paused || !ids.has(nicId(entry.networkName, entry.macAddress, namespace));
+    if (!entry.allocatedIPAddress) return false;
+    if (!paused && ids.has(nicId(entry.networkName, entry.macAddress, namespace))) return false;
+    return entry.state !== "Pending" || poolHolds(entry);
   });
 }
 

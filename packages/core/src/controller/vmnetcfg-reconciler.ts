@@ -1,6 +1,6 @@
 import type { IpamError } from "@vm-dhcp/ipam";
 import { getCondition } from "../api/conditions.js";
-import type { NetworkConfigStatus, VmNetCfg } from "../api/types.js";
+import type { IpPool, NetworkConfigStatus, VmNetCfg } from "../api/types.js";
 import type { Logger } from "../logger.js";
 import { BY_MAC, type ReconcileDeps } from "./context.js";
 import { keyOf, networkKey, normalizeMac } from "./names.js";
@@ -35,7 +35,8 @@ import {
  *
  * 1. NICs that left the spec (or all, when paused) are first marked `Stale` (paused: `Pending`
  *    with the address remembered) in the vmnetcfg status;
- * 2. their addresses are released from the pools;
+ * 2. their addresses are released from the pools; a `Pending` entry whose pool still records
+ *    its address (a release that failed or never ran after step 1) is released again;
  * 3. every NIC of the spec gets its address: the static `ipAddress`, else the one its status
  *    remembers, else the next free one. The allocator answers only once the pool status
  *    records the address;
@@ -67,7 +68,7 @@ export class VmNetCfgReconciler implements Reconciler {
     }
     const { nics, invalid } = wantedNics(config);
     const paused = !!config.spec.paused;
-    const leaving = leavingEntries(config, nics);
+    const leaving = leavingEntries(config, nics, (entry) => this.#poolHolds(config, entry));
     let current = config;
     if (leaving.some((entry) => entry.state === "Allocated")) {
       current = await this.#markLeaving(config, leaving, paused);
@@ -107,23 +108,24 @@ export class VmNetCfgReconciler implements Reconciler {
         if (this.#claimedElsewhere(network, mac, key)) return;
         const released = await this.#releaseFrom(network, mac, entry.allocatedIPAddress);
         if (!released) return;
-        const message = `released ${released} of ${mac} on ${entry.networkName}`;
+        const message = `released ${released.ip} of ${mac} on ${entry.networkName}`;
         this.#deps.events.emit(config, "Normal", "AddressReleased", message);
-        logger.info("address released", { mac, ip: released, network });
+        logger.info("address released", { mac, ip: released.ip, network });
       }),
     );
   }
 
-  /** Releases `mac` from the pool of `network`; the address freed, if any. */
-  async #releaseFrom(network: string, mac: string, ip?: string): Promise<string | undefined> {
+  /** Releases `mac` from the pool of `network`; the address freed and its pool, if any. */
+  async #releaseFrom(network: string, mac: string, ip?: string): Promise<Released | undefined> {
     const lookup = this.#lookup(network);
     if (!lookup.ok) return undefined;
     try {
       const { released } = await this.#deps.allocators.get(lookup.pool).release(mac, ip);
-      return released;
+      return released ? { ip: released, pool: lookup.pool } : undefined;
     } catch (error) {
-      // A paused pool keeps its data: the address goes when the orphan sweep finds it after
-      // the pool resumes.
+      // A paused pool keeps its data. Once it resumes, a paused vmnetcfg's `Pending` entries
+      // are released again (the pool wakes its vmnetcfgs); other addresses (deleted vmnetcfgs,
+      // NICs gone from a spec) go when the orphan sweep finds them.
       if (error instanceof PoolUnavailableError && error.reason === "Paused") return undefined;
       throw error;
     }
@@ -134,7 +136,13 @@ export class VmNetCfgReconciler implements Reconciler {
     const lookup = this.#lookup(nic.networkKey);
     if (!lookup.ok) return pending(nic, { reason: lookup.reason, message: lookup.message });
     if (lookup.pool.spec.paused) {
-      return pending(nic, { reason: "PoolPaused", message: `IPPool ${lookup.poolKey} is paused` });
+      // A paused pool keeps its MAC -> IP map, so the status keeps showing the address too.
+      const problem: NicProblem = {
+        reason: "PoolPaused",
+        message: `IPPool ${lookup.poolKey} is paused`,
+      };
+      const ip = rememberedAddress(config, nic);
+      return { ...pending(nic, problem), ...(ip ? { ip } : {}) };
     }
     const allocator = this.#deps.allocators.get(lookup.pool);
     const remembered = rememberedAddress(config, nic);
@@ -259,7 +267,13 @@ export class VmNetCfgReconciler implements Reconciler {
       const mac = normalizeMac(entry.macAddress) ?? entry.macAddress;
       if (this.#claimedElsewhere(network, mac, key)) continue;
       const released = await this.#releaseFrom(network, mac, entry.allocatedIPAddress);
-      if (released) logger.info("address released", { mac, ip: released, network });
+      if (!released) continue;
+      // The vmnetcfg is gone, so the event goes on the pool the address returned to.
+      const message =
+        `released ${released.ip} of ${mac} on ${entry.networkName}: ` +
+        `vmnetcfg ${key} was deleted`;
+      this.#deps.events.emit(released.pool, "Normal", "AddressReleased", message);
+      logger.info("address released", { mac, ip: released.ip, network });
     }
     if (!live) this.#deps.tombstones.vmnetcfgs.delete(key);
   }
@@ -279,6 +293,22 @@ export class VmNetCfgReconciler implements Reconciler {
     });
   }
 
+  /**
+   * Whether the pool of `entry`'s network records its MAC as holding its address: from the
+   * allocator when it has loaded the pool (it sees its own writes first), else from the cache.
+   */
+  #poolHolds(config: VmNetCfg, entry: NetworkConfigStatus): boolean {
+    const namespace = config.metadata.namespace ?? "default";
+    const lookup = this.#lookup(networkKey(entry.networkName, namespace));
+    const ip = entry.allocatedIPAddress;
+    if (!lookup.ok || !ip) return false;
+    const mac = normalizeMac(entry.macAddress) ?? entry.macAddress;
+    const ipam = this.#deps.allocators.find(lookup.poolKey)?.pool;
+    if (ipam) return ipam.addressOf(mac) === ip;
+    const owner = lookup.pool.status?.ipv4?.allocated?.[ip];
+    return !!owner && (normalizeMac(owner) ?? owner) === mac;
+  }
+
   #lookup(network: string): PoolLookup {
     return poolForNetwork(network, this.#deps.caches.nads, this.#deps.caches.pools);
   }
@@ -292,6 +322,12 @@ export class VmNetCfgReconciler implements Reconciler {
   #now(): Date {
     return new Date(this.#deps.clock.now());
   }
+}
+
+/** An address released, and the pool it returned to. */
+interface Released {
+  ip: string;
+  pool: IpPool;
 }
 
 function pending(nic: WantedNic, problem: NicProblem): NicResult {

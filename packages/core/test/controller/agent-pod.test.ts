@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IpPool } from "../../src/api/types.js";
 import type { Controller } from "../../src/controller/controller.js";
 import type { KubeClient } from "../../src/controller/kube-client.js";
+import type { NetworkAttachmentDefinition } from "../../src/controller/resources.js";
 import { describeWithCluster } from "../cluster/use-cluster.js";
 import {
   CLUSTER_NETWORK,
@@ -335,6 +336,11 @@ describeWithCluster("controller: agent pods", (cluster) => {
         return p?.status?.conditions?.find((c) => c.type === "Stopped" && c.status === "True");
       });
       expect(stopped.reason).toBe("Paused");
+      const registered = await eventually("Registered False", async () => {
+        const p = await admin.get<IpPool>(paths.pools(ns, "pool-a"));
+        return p?.status?.conditions?.find((c) => c.type === "Registered" && c.status === "False");
+      });
+      expect(registered.reason).toBe("Paused");
       expect((await httpGet(controller!.httpPort!, `/ipams/${ns}/pool-a`)).status).toBe(404);
     });
 
@@ -350,6 +356,64 @@ describeWithCluster("controller: agent pods", (cluster) => {
         return ok("Stopped") && ok("CacheReady") ? true : undefined;
       });
       expect((await httpGet(controller!.httpPort!, `/ipams/${ns}/pool-a`)).status).toBe(200);
+    });
+
+    it.each([
+      { why: "its NAD is deleted", reason: "NetworkNotFound" },
+      { why: "its NAD loses the clusternetwork label", reason: "NoClusterNetwork" },
+    ])("removes the agent of a pool that can no longer link: $why", async ({ reason }) => {
+      const name = `pool-lost-${reason.toLowerCase()}`;
+      const network = `net-lost-${reason.toLowerCase()}`;
+      await admin.create(paths.nads(ns), nad(ns, network));
+      await admin.create(
+        paths.pools(ns),
+        pool(ns, name, `${ns}/${network}`, { start: "192.0.2.30", end: "192.0.2.40" }),
+      );
+      await agentPod("agent of the linked pool", () => true, name);
+      if (reason === "NetworkNotFound") await admin.delete(paths.nads(ns, network));
+      else {
+        await admin.mergePatch(paths.nads(ns, network), {
+          metadata: { labels: { "network.harvesterhci.io/clusternetwork": null } },
+        });
+      }
+      await eventually("agent removed", async () =>
+        (await agentPods(name)).length === 0 ? true : undefined,
+      );
+      const found = await eventually(`Registered ${reason}`, async () => {
+        const p = await admin.get<IpPool>(paths.pools(ns, name));
+        const c = p?.status?.conditions?.find((x) => x.type === "Registered");
+        return c?.reason === reason ? p : undefined;
+      });
+      expect(found.status?.agentPodRef).toBeUndefined();
+      await admin.delete(paths.pools(ns, name));
+    });
+
+    it("links a NAD two pools race for to one of them only", async () => {
+      await admin.create(paths.nads(ns), nad(ns, "net-race"));
+      const names = ["pool-race-1", "pool-race-2"];
+      await Promise.all(
+        names.map((name) =>
+          admin.create(
+            paths.pools(ns),
+            pool(ns, name, `${ns}/net-race`, { start: "192.0.2.30", end: "192.0.2.40" }),
+          ),
+        ),
+      );
+      const registered = (p: IpPool | undefined) =>
+        p?.status?.conditions?.find((c) => c.type === "Registered");
+      const [winner, loser] = await eventually("one pool linked, the other refused", async () => {
+        const pools = await Promise.all(names.map((n) => admin.get<IpPool>(paths.pools(ns, n))));
+        const won = pools.filter((p) => registered(p)?.status === "True");
+        const lost = pools.filter((p) => registered(p)?.reason === "NetworkInUse");
+        return won.length === 1 && lost.length === 1 ? [won[0]!, lost[0]!] : undefined;
+      });
+      const linked = await admin.get<NetworkAttachmentDefinition>(paths.nads(ns, "net-race"));
+      expect(linked?.metadata.labels?.["network.harvesterhci.io/ippool-name"]).toBe(
+        winner.metadata.name,
+      );
+      await agentPod("the winner's agent", () => true, winner.metadata.name);
+      expect(await agentPods(loser.metadata.name)).toEqual([]);
+      for (const name of names) await admin.delete(paths.pools(ns, name));
     });
 
     it("reported the agent's creation and replacement as Events on the pool", async () => {

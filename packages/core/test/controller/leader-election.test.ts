@@ -1,5 +1,6 @@
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { type Clock, sleep } from "../../src/controller/clock.js";
 import type { KubeClient } from "../../src/controller/kube-client.js";
 import { LeaderElector } from "../../src/controller/leader-election.js";
 import { silentLogger } from "../../src/logger.js";
@@ -10,35 +11,53 @@ interface Lease {
   spec?: { holderIdentity?: string };
 }
 
+/**
+ * A candidate's connection: `up` false refuses every call; `answerDelayMs` delays every answer
+ * (after the server has acted); `onWrite` runs when the server stores a write of it.
+ */
+interface Link {
+  up: boolean;
+  answerDelayMs: number;
+  onWrite?: () => void;
+}
+
 /** One Lease with the API server's optimistic concurrency; each candidate can be cut off. */
 class LeaseServer {
   lease: Lease | undefined;
   #version = 0;
 
-  client(link: { up: boolean }): KubeClient {
+  client(link: Link, clock: Clock): KubeClient {
     const reachable = () => {
       if (!link.up) throw new Error("connection refused");
+    };
+    const answer = async <T>(value: T): Promise<T> => {
+      if (link.answerDelayMs > 0) await sleep(clock, link.answerDelayMs);
+      return value;
     };
     return {
       get: async () => {
         reachable();
-        return this.lease && structuredClone(this.lease);
+        return answer(this.lease && structuredClone(this.lease));
       },
       create: async (_path: string, body: Lease) => {
         reachable();
         if (this.lease) throw new ApiException(409, "exists", {}, {});
-        this.lease = this.#stamp(body);
-        return this.lease;
+        return answer(this.#store(body, link));
       },
       replace: async (_path: string, body: Lease) => {
         reachable();
         if (body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) {
           throw new ApiException(409, "conflict", {}, {});
         }
-        this.lease = this.#stamp(body);
-        return this.lease;
+        return answer(this.#store(body, link));
       },
     } as unknown as KubeClient;
+  }
+
+  #store(body: Lease, link: Link): Lease {
+    this.lease = this.#stamp(body);
+    link.onWrite?.();
+    return this.lease;
   }
 
   #stamp(body: Lease): Lease {
@@ -52,11 +71,11 @@ class LeaseServer {
 const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 
 function candidate(server: LeaseServer, clock: FakeClock, identity: string) {
-  const link = { up: true };
+  const link: Link = { up: true, answerDelayMs: 0 };
   const log: string[] = [];
   const elector = new LeaderElector({
     ...TIMING,
-    kube: server.client(link),
+    kube: server.client(link, clock),
     namespace: "ns",
     name: "vm-dhcp-controller",
     identity,
@@ -76,7 +95,7 @@ describe("LeaderElector", () => {
         new LeaderElector({
           ...TIMING,
           renewDeadlineMs: 3_000,
-          kube: server.client({ up: true }),
+          kube: server.client({ up: true, answerDelayMs: 0 }, new FakeClock()),
           namespace: "ns",
           name: "l",
           identity: "a",
@@ -150,5 +169,46 @@ describe("LeaderElector", () => {
     expect(Number(b.log[0]!.split("@")[1]) - releasedAt).toBeLessThanOrEqual(
       2 * TIMING.retryPeriodMs,
     );
+  });
+
+  it("counts a renewal from its start, so a slow answer does not stretch the term", async () => {
+    const clock = new FakeClock();
+    const server = new LeaseServer();
+    const a = candidate(server, clock, "a");
+    a.elector.start();
+    await clock.advance(1_000);
+    expect(a.elector.isLeader()).toBe(true);
+
+    // The next renewal is stored, then the link goes down while its answer takes 600 ms.
+    a.link.answerDelayMs = 600;
+    let storedAt = 0;
+    a.link.onWrite = () => {
+      storedAt = clock.now();
+      a.link.up = false;
+    };
+    await clock.advance(4_000);
+    expect(storedAt).toBeGreaterThan(0);
+    const stoppedAt = Number(a.log.at(-1)!.split("@")[1]);
+    // Others count the lease from when they see that write; a must stop within the renew
+    // deadline of it, not of the late answer (that would be 600 ms later).
+    expect(a.log).toHaveLength(2);
+    expect(stoppedAt - storedAt).toBeLessThanOrEqual(TIMING.renewDeadlineMs);
+  });
+
+  it("does not lead on a renewal answered after the renew deadline", async () => {
+    const clock = new FakeClock();
+    const server = new LeaseServer();
+    const a = candidate(server, clock, "a");
+    // Each attempt (a read, then a write) takes 2 x 1,100 ms, beyond the 2,000 ms deadline.
+    a.link.answerDelayMs = 1_100;
+    a.elector.start();
+    let led = 0;
+    for (let t = 0; t < 10_000; t += 50) {
+      await clock.advance(50);
+      if (a.elector.isLeader()) led++;
+    }
+    expect(server.lease?.spec?.holderIdentity).toBe("a");
+    expect(led).toBe(0);
+    expect(a.log).toEqual([]);
   });
 });

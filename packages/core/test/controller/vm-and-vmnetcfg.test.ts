@@ -307,6 +307,36 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
       expect(resumed!.allocatedIPAddress).toBe(first!.allocatedIPAddress);
     });
 
+    it("finishes a pause whose release never ran (a crash after the Pending mark)", async () => {
+      const mac = "52:54:00:02:00:03";
+      await admin.create(
+        paths.vmnetcfgs(ns),
+        vmNetCfg(ns, "crashed", [{ networkName: "net-a", macAddress: mac }]),
+      );
+      const [held] = (await allocated("crashed"))!;
+      await controller.stop();
+      // What the controller writes first on a pause, had it died right after.
+      await admin.mergePatch(paths.vmnetcfgs(ns, "crashed"), { spec: { paused: true } });
+      await admin.mergePatch(`${paths.vmnetcfgs(ns, "crashed")}/status`, {
+        status: { networkConfigs: [{ ...held!, state: "Pending" }] },
+      });
+      expect(await poolOwners("pool-a")).toContain(mac);
+      controller = await startController(
+        controllerOptions(cluster, ns, { namespaces: [ns, other], noAgent: true }),
+      );
+      await eventually("address released after the restart", async () =>
+        (await poolOwners("pool-a")).includes(mac) ? undefined : true,
+      );
+      const config = await eventually("status settled", async () => {
+        const found = await getConfig("crashed");
+        const disabled = found?.status?.conditions?.find((c) => c.type === "Disabled");
+        return disabled?.status === "True" ? found : undefined;
+      });
+      expect(config.status!.networkConfigs).toEqual([
+        expect.objectContaining({ state: "Pending", allocatedIPAddress: held!.allocatedIPAddress }),
+      ]);
+    });
+
     it("honours a static address and reports a conflicting one with its holder", async () => {
       await admin.create(
         paths.vmnetcfgs(ns),
@@ -379,6 +409,28 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
     });
   });
 
+  describe("a paused pool", () => {
+    it("keeps its NICs Pending with the address it keeps, then gives that back", async () => {
+      const [before] = (await allocated("vm-early"))!;
+      await admin.mergePatch(paths.pools(ns, "late"), { spec: { paused: true } });
+      const paused = await eventually("PoolPaused reported", async () => {
+        const found = await getConfig("vm-early");
+        const c = found?.status?.conditions?.find((x) => x.type === "Allocated");
+        return c?.reason === "PoolPaused" ? found : undefined;
+      });
+      expect(paused.status!.networkConfigs).toEqual([
+        expect.objectContaining({
+          state: "Pending",
+          allocatedIPAddress: before!.allocatedIPAddress,
+        }),
+      ]);
+      expect(await poolOwners("late")).toContain(before!.macAddress);
+      await admin.mergePatch(paths.pools(ns, "late"), { spec: { paused: false } });
+      const [after] = (await allocated("vm-early"))!;
+      expect(after!.allocatedIPAddress).toBe(before!.allocatedIPAddress);
+    });
+  });
+
   describe("deletions", () => {
     it("a deleted VM's vmnetcfg goes (no garbage collector here), its address too", async () => {
       await allocated("vm-annotated");
@@ -392,6 +444,17 @@ describeWithCluster("controller: VMs, vmnetcfgs and their addresses", (cluster) 
           ? undefined
           : true;
       });
+      // The vmnetcfg is gone: the release is reported on the pool.
+      const released = await eventually("AddressReleased on the pool", async () =>
+        (await events()).find(
+          (e) =>
+            e.reason === "AddressReleased" &&
+            e.involvedObject.kind === "IPPool" &&
+            e.message.includes("52:54:00:01:00:02"),
+        ),
+      );
+      expect(released.involvedObject.name).toBe("pool-a");
+      expect(released.message).toContain(`vmnetcfg ${ns}/vm-annotated was deleted`);
     });
 
     it("a deleted pool unlinks its NAD; a VM with no managed NIC has no vmnetcfg", async () => {
