@@ -2,7 +2,7 @@
 // peer implementation measured in the same run; they never fail on a time.
 import { spawnSync } from "node:child_process";
 
-const packages = ["@vm-dhcp/dhcp-codec", "@vm-dhcp/ipam", "@vm-dhcp/core"];
+const packages = ["@vm-dhcp/dhcp-codec", "@vm-dhcp/ipam", "@vm-dhcp/cli", "@vm-dhcp/core"];
 for (const name of packages) {
   process.stdout.write(`\n## ${name}\n`);
   const run = spawnSync("pnpm", ["--filter", name, "run", "bench"], { stdio: "inherit" });
