@@ -57,7 +57,8 @@ export function parseIpv4(text: string): number | undefined {
 
 /**
  * Parses `text` as {@link parseIpv4} does; throws `INVALID_VALUE` naming `field` when it is
- * not a dotted quad. The one check behind both writing an address and sizing one.
+ * not a dotted quad. Option codecs call it when sizing an address, header fields when
+ * writing one ({@link writeIpv4}).
  */
 export function requireIpv4(text: string, field: string): number {
   const value = typeof text === "string" ? parseIpv4(text) : undefined;
@@ -69,7 +70,19 @@ export function requireIpv4(text: string, field: string): number {
 
 /** Writes `text` as four bytes at `offset`; throws `INVALID_VALUE` naming `field`. */
 export function writeIpv4(text: string, target: Uint8Array, offset: number, field: string) {
-  const value = requireIpv4(text, field);
+  return writeIpv4Number(requireIpv4(text, field), target, offset);
+}
+
+/**
+ * Writes an address that {@link requireIpv4} already accepted, without checking it again.
+ * It still parses the text, since the bytes are needed; text that was never checked is
+ * written as 0.0.0.0, never thrown on.
+ */
+export function writeIpv4Unchecked(text: string, target: Uint8Array, offset: number) {
+  return writeIpv4Number(parseIpv4(text) ?? 0, target, offset);
+}
+
+function writeIpv4Number(value: number, target: Uint8Array, offset: number): number {
   target[offset] = value >>> 24;
   target[offset + 1] = (value >>> 16) & 0xff;
   target[offset + 2] = (value >>> 8) & 0xff;

@@ -139,7 +139,7 @@ function placeOption(
 ): number {
   if (walkInstances(item, fields, first, false) < 0) return -1;
   const split = target !== undefined && item.length > MAX_INSTANCE_LENGTH;
-  const bytes = split ? encodeValue(item.codec, item.value, item.field) : undefined;
+  const bytes = split ? encodeValue(item.codec, item.value, item.field, item.length) : undefined;
   return walkInstances(item, fields, first, true, target, bytes);
 }
 
@@ -189,7 +189,7 @@ function writeInstance(
   target[at] = item.code;
   target[at + 1] = length;
   if (bytes) target.set(bytes.subarray(from, from + length), at + 2);
-  else item.codec.encode(item.value, target, at + 2, item.field);
+  else item.codec.encode(item.value, target, at + 2);
 }
 
 function doesNotFit(codes: number[], fields: OptionField[], maxMessageSize: number) {

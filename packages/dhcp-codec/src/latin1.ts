@@ -37,14 +37,21 @@ export function stringFromCodes(codes: number[]): string {
 
 /** Writes `text` one byte per character; throws `INVALID_VALUE` past U+00FF. */
 export function writeLatin1(text: string, target: Uint8Array, offset: number, field: string) {
-  requireLatin1(text, field);
+  return writeLatin1Unchecked(requireLatin1(text, field), target, offset);
+}
+
+/**
+ * Writes text that {@link requireLatin1} already accepted, one byte per character, without
+ * checking it again (a character above U+00FF would lose its high bits).
+ */
+export function writeLatin1Unchecked(text: string, target: Uint8Array, offset: number) {
   for (let i = 0; i < text.length; i++) target[offset + i] = text.charCodeAt(i);
   return offset + text.length;
 }
 
 /**
  * Checks that `value` is a string of one-byte characters (U+0000..U+00FF), the text that
- * {@link writeLatin1} can write, so that sizing a value refuses what writing it would.
+ * {@link writeLatin1Unchecked} can write. Option codecs call it when sizing a value.
  */
 export function requireLatin1(value: unknown, field: string): string {
   const text = requireString(value, field);

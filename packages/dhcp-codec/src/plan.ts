@@ -6,7 +6,10 @@ import { type KeyedOptionSpec, OPTION_BY_CODE, OPTION_LIST } from "./options/tab
 import { requireInteger } from "./options/uint.js";
 import type { DhcpOptions, RawOption } from "./types.js";
 
-/** One option ready to place: its code, error name, value length, codec and value. */
+/**
+ * One option ready to place: its code, error name, value length, codec and value. `length`
+ * comes from the codec's `encodedLength`, so `value` is checked and is written as it is.
+ */
 export interface PlannedOption {
   readonly code: number;
   readonly field: string;

@@ -1,11 +1,11 @@
-import { parseIpv4, readIpv4, requireIpv4, writeIpv4 } from "../address.js";
+import { parseIpv4, readIpv4, requireIpv4, writeIpv4Unchecked } from "../address.js";
 import { invalidValue } from "../errors.js";
 import type { ClasslessRoute } from "../types.js";
 import { type OptionCodec, type OptionSlice, requireArray } from "./codec.js";
 
-/** A destination parsed from `"a.b.c.d/len"`. */
+/** A destination parsed from `"a.b.c.d/len"`; no address, or width 33, when malformed. */
 interface Destination {
-  address: number;
+  address: number | undefined;
   width: number;
 }
 
@@ -20,15 +20,15 @@ export const classlessRoutesCodec: OptionCodec<ClasslessRoute[]> = {
   encodedLength(value, field) {
     let length = 0;
     for (const route of requireArray(value, field, "routes")) {
-      const { width } = parseDestination(route, field);
+      const width = requireDestinationWidth(route, field);
       requireIpv4(route.router, field);
       length += 5 + significantOctets(width);
     }
     return length;
   },
-  encode(value, target, offset, field) {
+  encode(value, target, offset) {
     let at = offset;
-    for (const route of value) at = writeRoute(route, target, at, field);
+    for (const route of value) at = writeRoute(route, target, at);
     return at;
   },
   decode(slice) {
@@ -43,22 +43,26 @@ function significantOctets(width: number): number {
   return Math.ceil(width / 8);
 }
 
-function writeRoute(route: ClasslessRoute, target: Uint8Array, offset: number, field: string) {
-  const { address, width } = parseDestination(route, field);
+/**
+ * Writes a route that the codec's `encodedLength` accepted. The destination is parsed
+ * again for its bytes, but not checked again.
+ */
+function writeRoute(route: ClasslessRoute, target: Uint8Array, offset: number) {
+  const { address = 0, width } = parseDestination(route.destination);
   const octets = significantOctets(width);
   target[offset] = width;
   for (let i = 0; i < octets; i++) target[offset + 1 + i] = (address >>> (24 - 8 * i)) & 0xff;
-  return writeIpv4(route.router, target, offset + 1 + octets, field);
+  return writeIpv4Unchecked(route.router, target, offset + 1 + octets);
 }
 
-/** Parses `"a.b.c.d/len"`; throws `INVALID_VALUE` if malformed or not representable. */
-function parseDestination(route: ClasslessRoute, field: string): Destination {
+/**
+ * Checks the destination `"a.b.c.d/len"` of `route` and returns its prefix width; throws
+ * `INVALID_VALUE` if it is malformed or has octets that the option cannot carry.
+ */
+function requireDestinationWidth(route: ClasslessRoute, field: string): number {
   const text = typeof route?.destination === "string" ? route.destination : "";
-  const slash = text.indexOf("/");
-  const address = parseIpv4(text.slice(0, slash));
-  const widthText = text.slice(slash + 1);
-  const width = /^(0|[1-9][0-9]?)$/.test(widthText) ? Number(widthText) : 33;
-  if (slash < 0 || address === undefined || width > 32) {
+  const { address, width } = parseDestination(text);
+  if (address === undefined || width > 32) {
     throw invalidValue(field, `destination ${JSON.stringify(text)} is not "a.b.c.d/0..32"`);
   }
   const octets = significantOctets(width);
@@ -66,7 +70,14 @@ function parseDestination(route: ClasslessRoute, field: string): Destination {
   if (unsent !== 0) {
     throw invalidValue(field, `destination ${text} has non-zero octets past its /${width} prefix`);
   }
-  return { address, width };
+  return width;
+}
+
+function parseDestination(text: string): Destination {
+  const slash = text.indexOf("/");
+  const widthText = text.slice(slash + 1);
+  const width = slash >= 0 && /^(0|[1-9][0-9]?)$/.test(widthText) ? Number(widthText) : 33;
+  return { address: parseIpv4(text.slice(0, slash)), width };
 }
 
 /** Reads one route at `at` into `routes`; returns the offset after it. */

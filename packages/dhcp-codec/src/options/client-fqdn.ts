@@ -1,10 +1,11 @@
 import { FqdnFlag } from "../constants.js";
-import { readLatin1, requireLatin1, writeLatin1 } from "../latin1.js";
+import { readLatin1, requireLatin1, writeLatin1Unchecked } from "../latin1.js";
 import type { ClientFqdn } from "../types.js";
 import type { OptionCodec, OptionSlice } from "./codec.js";
 import {
   labelsLength,
   MAX_NAME_LENGTH,
+  nameLabels,
   plainLabelLength,
   readLabel,
   requireNameLength,
@@ -30,13 +31,13 @@ export const clientFqdnCodec: OptionCodec<ClientFqdn> = {
     requireInteger(value.rcode2, 0, 255, `${field} rcode2`);
     return FIXED_LENGTH + nameLength(value, field);
   },
-  encode(value, target, offset, field) {
+  encode(value, target, offset) {
     target[offset] = value.flags;
     target[offset + 1] = value.rcode1;
     target[offset + 2] = value.rcode2;
     const at = offset + FIXED_LENGTH;
-    if (!isCanonical(value.flags)) return writeLatin1(value.name, target, at, field);
-    return writeCanonicalName(value.name, target, at, field);
+    if (!isCanonical(value.flags)) return writeLatin1Unchecked(value.name, target, at);
+    return writeCanonicalName(value.name, target, at);
   },
   decode(slice) {
     const bytes = slice.bytes;
@@ -56,6 +57,7 @@ function isCanonical(flags: number): boolean {
   return (flags & FqdnFlag.CanonicalEncoding) !== 0;
 }
 
+/** Checks the name (one-byte text; with E set, labels and length too) and sizes it. */
 function nameLength(value: ClientFqdn, field: string): number {
   const text = requireLatin1(value.name, `${field} name`);
   if (!isCanonical(value.flags)) return text.length;
@@ -65,8 +67,9 @@ function nameLength(value: ClientFqdn, field: string): number {
   return length;
 }
 
-function writeCanonicalName(text: string, target: Uint8Array, offset: number, field: string) {
-  const { labels, absolute } = splitName(text, field);
+/** Writes a name that {@link nameLength} accepted in canonical wire format (RFC 1035 §3.1). */
+function writeCanonicalName(text: string, target: Uint8Array, offset: number) {
+  const { labels, absolute } = nameLabels(text);
   let at = offset;
   for (const label of labels) at = writeLabel(label, target, at);
   if (absolute) target[at++] = 0;

@@ -31,6 +31,20 @@ describe("encodeValue", () => {
     };
     expect(() => encodeValue(liar, 0, "f")).toThrow(CodecInvariantError);
   });
+
+  it("uses a length the caller already computed instead of sizing the value again", () => {
+    const sized: OptionCodec<number> = {
+      encodedLength: () => {
+        throw new Error("sized twice");
+      },
+      encode: (value, target, offset) => {
+        target[offset] = value;
+        return offset + 1;
+      },
+      decode: () => 0,
+    };
+    expect(encodeValue(sized, 7, "f", 1)).toEqual(new Uint8Array([7]));
+  });
 });
 
 describe("decodeValue", () => {

@@ -56,28 +56,45 @@ export class OptionSlice {
 
 /**
  * The contract every option value kind implements (RFC 2132 §2 option format): the encoded
- * length of a value, writing it at an offset, and reading it back from a slice. Encoders
- * throw `DhcpEncodeError`; decoders throw only `DhcpDecodeError`, built with
- * {@link OptionSlice.error}. Values longer than 255 bytes are split by the caller
- * (RFC 3396), so codecs see and produce whole values.
+ * length of a value, writing it at an offset, and reading it back from a slice. Values
+ * longer than 255 bytes are split by the caller (RFC 3396), so codecs see and produce whole
+ * values.
+ *
+ * Each value is checked once, by {@link OptionCodec.encodedLength}: callers size a value
+ * first and hand {@link OptionCodec.encode} only values that sizing accepted, so writers
+ * store bytes without checking them again and never throw. Decoders throw only
+ * `DhcpDecodeError`, built with {@link OptionSlice.error}.
  */
 export interface OptionCodec<T> {
   /**
-   * Bytes that {@link OptionCodec.encode} will write for `value`. Refuses every value that
-   * `encode` would, with the same `INVALID_VALUE`, by calling the same check, so that sizing
-   * a message (the package's `encodedLength`) fails exactly where encoding it would.
+   * Bytes that {@link OptionCodec.encode} will write for `value`. This is the value's check:
+   * it throws `DhcpEncodeError` (`INVALID_VALUE`, naming `field`) for every value that
+   * cannot be written, so sizing a message (the package's `encodedLength`) fails exactly
+   * where encoding it would.
    */
   encodedLength(value: T, field: string): number;
-  /** Writes `value` at `offset` and returns the offset after it. */
-  encode(value: T, target: Uint8Array, offset: number, field: string): number;
+  /**
+   * Writes `value`, which {@link OptionCodec.encodedLength} accepted, at `offset` and
+   * returns the offset after it. Does not check the value again; given a value that was
+   * never sized, what it writes is unspecified.
+   */
+  encode(value: T, target: Uint8Array, offset: number): number;
   /** Reads a whole value; rejects malformed bytes rather than returning nothing. */
   decode(slice: OptionSlice): T;
 }
 
-/** Encodes one value into a fresh array of exactly its encoded length. */
-export function encodeValue<T>(codec: OptionCodec<T>, value: T, field: string): Uint8Array {
-  const bytes = new Uint8Array(codec.encodedLength(value, field));
-  const end = codec.encode(value, bytes, 0, field);
+/**
+ * Encodes one value into a fresh array of exactly its encoded length. Pass `length` when
+ * the value was already sized (and so checked); otherwise sizing it here checks it.
+ */
+export function encodeValue<T>(
+  codec: OptionCodec<T>,
+  value: T,
+  field: string,
+  length = codec.encodedLength(value, field),
+): Uint8Array {
+  const bytes = new Uint8Array(length);
+  const end = codec.encode(value, bytes, 0);
   if (end !== bytes.length) {
     throw new CodecInvariantError(`${field}: wrote ${end} bytes, announced ${bytes.length}`);
   }

@@ -1,5 +1,5 @@
 import { invalidValue } from "../errors.js";
-import { readLatin1, requireLatin1 } from "../latin1.js";
+import { readLatin1 } from "../latin1.js";
 import type { OptionSlice } from "./codec.js";
 
 /** Longest label (RFC 1035 §2.3.4). */
@@ -14,22 +14,30 @@ export interface NameLabels {
 }
 
 /**
- * Splits dotted text into labels for the wire (RFC 1035 §3.1). `"."` is the root (no
- * labels), `""` is the empty name, a trailing dot marks the name absolute. Each label must
- * have 1..63 one-byte characters. Throws `INVALID_VALUE` naming `field`. Both sizing and
- * writing a name go through here, so they refuse the same names.
+ * Splits dotted text into labels for the wire (RFC 1035 §3.1) and checks that each label
+ * has 1..63 characters; throws `INVALID_VALUE` naming `field`. The caller has already
+ * checked that `text` is one-byte text (`requireLatin1`). Sizing a name goes through here;
+ * writing it splits it again with {@link nameLabels}, which does not check.
  */
 export function splitName(text: string, field: string): NameLabels {
-  requireLatin1(text, field);
-  if (text === "" || text === ".") return { labels: [], absolute: text === "." };
-  const absolute = text.endsWith(".");
-  const labels = (absolute ? text.slice(0, -1) : text).split(".");
-  for (const label of labels) {
+  const name = nameLabels(text);
+  for (const label of name.labels) {
     if (label.length === 0 || label.length > MAX_LABEL_LENGTH) {
       throw invalidValue(field, `label ${JSON.stringify(label)} of ${text} is not 1..63 bytes`);
     }
   }
-  return { labels, absolute };
+  return name;
+}
+
+/**
+ * Splits dotted text into labels without checking them: `"."` is the root (no labels), `""`
+ * the empty name, and a trailing dot marks the name absolute. For names that
+ * {@link splitName} accepted.
+ */
+export function nameLabels(text: string): NameLabels {
+  if (text === "" || text === ".") return { labels: [], absolute: text === "." };
+  const absolute = text.endsWith(".");
+  return { labels: (absolute ? text.slice(0, -1) : text).split("."), absolute };
 }
 
 /** Wire length of `labels` (a length byte each), without any terminating root label. */

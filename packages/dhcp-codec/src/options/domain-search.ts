@@ -1,8 +1,10 @@
 import { invalidValue } from "../errors.js";
+import { requireLatin1 } from "../latin1.js";
 import { type OptionCodec, type OptionSlice, requireArray } from "./codec.js";
 import {
   labelsLength,
   MAX_NAME_LENGTH,
+  nameLabels,
   plainLabelLength,
   readLabel,
   requireNameLength,
@@ -24,7 +26,7 @@ const MAX_POINTER_HOPS = 128;
  */
 export const domainSearchCodec: OptionCodec<string[]> = {
   encodedLength: (value, field) => compressNames(requireArray(value, field, "names"), field),
-  encode: (value, target, offset, field) => offset + compressNames(value, field, target, offset),
+  encode: (value, target, offset) => offset + compressNames(value, undefined, target, offset),
   decode(slice) {
     const names: string[] = [];
     let at = 0;
@@ -38,14 +40,20 @@ export const domainSearchCodec: OptionCodec<string[]> = {
 };
 
 /**
- * Lays out `names` with compression and returns the byte count. Writes them at `offset`
- * when `target` is given; the same walk serves both, so length and bytes always agree.
+ * Lays out `names` with compression and returns the byte count; the same walk sizes and
+ * writes, so length and bytes always agree. Given `field`, it checks each name (sizing);
+ * given `target`, it writes at `offset` names that were checked before.
  */
-function compressNames(names: string[], field: string, target?: Uint8Array, offset = 0): number {
+function compressNames(
+  names: string[],
+  field: string | undefined,
+  target?: Uint8Array,
+  offset = 0,
+): number {
   const suffixOffsets = new Map<string, number>();
   let at = 0;
   for (const text of names) {
-    const labels = searchNameLabels(text, field);
+    const labels = field === undefined ? nameLabels(text).labels : searchNameLabels(text, field);
     let i = 0;
     for (; i < labels.length; i++) {
       const suffix = labels.slice(i).join(".");
@@ -63,7 +71,7 @@ function compressNames(names: string[], field: string, target?: Uint8Array, offs
 /** Labels of one search name; `""` is refused because the root is spelled `"."`. */
 function searchNameLabels(text: string, field: string): string[] {
   if (text === "") throw invalidValue(field, 'empty name (the root is ".")');
-  const { labels } = splitName(text, field);
+  const { labels } = splitName(requireLatin1(text, field), field);
   requireNameLength(labelsLength(labels) + 1, text, field);
   return labels;
 }

@@ -1,4 +1,4 @@
-import { readIpv4, requireIpv4, writeIpv4 } from "../address.js";
+import { readIpv4, requireIpv4, writeIpv4Unchecked } from "../address.js";
 import { type OptionCodec, requireArray, requireLength, requireMultipleOf } from "./codec.js";
 
 /**
@@ -10,7 +10,7 @@ export const ipv4Codec: OptionCodec<string> = {
     requireIpv4(value, field);
     return 4;
   },
-  encode: (value, target, offset, field) => writeIpv4(value, target, offset, field),
+  encode: (value, target, offset) => writeIpv4Unchecked(value, target, offset),
   decode(slice) {
     requireLength(slice, 4);
     return readIpv4(slice.bytes, 0);
@@ -27,9 +27,9 @@ export const ipv4ListCodec: OptionCodec<string[]> = {
     for (const address of requireArray(value, field, "addresses")) requireIpv4(address, field);
     return value.length * 4;
   },
-  encode(value, target, offset, field) {
+  encode(value, target, offset) {
     let at = offset;
-    for (const address of value) at = writeIpv4(address, target, at, field);
+    for (const address of value) at = writeIpv4Unchecked(address, target, at);
     return at;
   },
   decode(slice) {

@@ -1,4 +1,4 @@
-import { readLatin1, requireLatin1, writeLatin1 } from "../latin1.js";
+import { readLatin1, requireLatin1, writeLatin1Unchecked } from "../latin1.js";
 import type { OptionCodec, OptionSlice } from "./codec.js";
 
 /**
@@ -10,7 +10,7 @@ import type { OptionCodec, OptionSlice } from "./codec.js";
  */
 export const textCodec: OptionCodec<string> = {
   encodedLength: (value, field) => requireLatin1(value, field).length,
-  encode: (value, target, offset, field) => writeLatin1(value, target, offset, field),
+  encode: (value, target, offset) => writeLatin1Unchecked(value, target, offset),
   decode(slice) {
     let end = slice.bytes.length;
     while (end > 0 && slice.bytes[end - 1] === 0) end--;

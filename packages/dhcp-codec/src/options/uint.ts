@@ -21,8 +21,8 @@ function unsignedCodec(size: 1 | 2 | 4): OptionCodec<number> {
       requireInteger(value, 0, max, field);
       return size;
     },
-    encode(value, target, offset, field) {
-      let rest = requireInteger(value, 0, max, field);
+    encode(value, target, offset) {
+      let rest = value;
       for (let i = size - 1; i >= 0; i--) {
         target[offset + i] = rest & 0xff;
         rest = Math.floor(rest / 256);
@@ -55,8 +55,8 @@ export function uint8RangeCodec<T extends number>(min: T, max: T): OptionCodec<T
       requireInteger(value, min, max, field);
       return 1;
     },
-    encode(value, target, offset, field) {
-      target[offset] = requireInteger(value, min, max, field);
+    encode(value, target, offset) {
+      target[offset] = value;
       return offset + 1;
     },
     decode(slice) {
@@ -83,10 +83,8 @@ export const uint8ListCodec: OptionCodec<number[]> = {
     for (const entry of requireArray(value, field, "bytes")) requireInteger(entry, 0, 255, field);
     return value.length;
   },
-  encode(value, target, offset, field) {
-    for (let i = 0; i < value.length; i++) {
-      target[offset + i] = requireInteger(value[i] ?? -1, 0, 255, field);
-    }
+  encode(value, target, offset) {
+    for (let i = 0; i < value.length; i++) target[offset + i] = value[i] ?? 0;
     return offset + value.length;
   },
   decode(slice) {
