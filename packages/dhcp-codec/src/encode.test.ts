@@ -66,6 +66,15 @@ describe("encode", () => {
     expect(wireOrder(encode(ACK))).toEqual([53, 1, 3, 51, 54, 250, 82]);
   });
 
+  it.each([
+    ["no preference: by code", undefined, [53, 1, 3, 51, 54, 250, 82]],
+    // RFC 2132 §9.8: the server MUST try to follow the client's order.
+    ["the client's order first", [54, 3, 1], [53, 54, 3, 1, 51, 250, 82]],
+    ["codes the message lacks, 53 and 82 ignored", [6, 82, 53, 51], [53, 51, 1, 3, 54, 250, 82]],
+  ])("orders options by the receiver's preference: %s", (_why, optionOrder, codes) => {
+    expect(wireOrder(encode(ACK, { optionOrder }))).toEqual(codes);
+  });
+
   it("pads to the 300-byte BOOTP minimum (RFC 1542 §2.1) and ends options with End", () => {
     const packet = encode(withOptions({ messageType: MessageType.Nak }));
     expect(packet).toHaveLength(300);

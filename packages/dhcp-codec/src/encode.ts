@@ -19,6 +19,13 @@ export interface EncodeOptions {
    * 65535. Default 576. The message's own option 57 is never used for this.
    */
   maxMessageSize?: number;
+  /**
+   * Option codes in the order the receiver prefers them: pass the client's parameter request
+   * list (option 55). RFC 2132 §9.8 says a server MUST try to insert the requested options in
+   * the order requested; listed typed options are written in that order, right after 53 and
+   * 52, and the others follow by code. Codes not in the message are ignored.
+   */
+  optionOrder?: readonly number[];
 }
 
 const END = 255;
@@ -36,8 +43,9 @@ interface OptionField {
 /**
  * Encodes a message as a UDP payload (RFC 2131 §2).
  *
- * - Option 53 goes first, then 52, then the others by code, then `unknown` in order, then
- *   relay agent information last, where relays put it (RFC 3046 §2.1).
+ * - Option 53 goes first, then 52, then the typed options of `optionOrder` in that order,
+ *   then the others by code, then `unknown` in order, then relay agent information last,
+ *   where relays put it (RFC 3046 §2.1).
  * - Values over 255 bytes are split into consecutive instances of the same code (RFC 3396).
  * - The result never exceeds `maxMessageSize` minus 28 bytes of IPv4 and UDP headers. When
  *   options do not fit, it throws `DhcpEncodeError` with code `DOES_NOT_FIT` listing their
@@ -66,7 +74,7 @@ export function encodedLength(message: DhcpMessage, options: EncodeOptions = {})
 
 /** Plans the options and places them once without writing, to size the packet. */
 function prepare(message: DhcpMessage, settings: EncodeOptions) {
-  const items = planOptions(message.options);
+  const items = planOptions(message.options, settings.optionOrder);
   const maxMessageSize = effectiveMaxMessageSize(settings.maxMessageSize);
   const fields = optionFields(message, maxMessageSize - IP_UDP_HEADER_LENGTH);
   const failed = layout(items, fields, undefined);
