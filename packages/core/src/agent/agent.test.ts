@@ -4,26 +4,13 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { GROUP_VERSION, type IpPool } from "../api/types.js";
+import { LEASED, MAC, poolWith, SERVER } from "../../test/agent/fixtures.js";
+import type { IpPool } from "../api/types.js";
 import { silentLogger } from "../logger.js";
 import { Agent } from "./agent.js";
+import { DEFAULT_LEASE_SECONDS } from "./lease-store.js";
 
-const MAC = "52:54:00:aa:bb:01";
-const POOL: IpPool = {
-  apiVersion: GROUP_VERSION,
-  kind: "IPPool",
-  metadata: { namespace: "default", name: "net-a", resourceVersion: "1" },
-  spec: {
-    networkName: "default/net-a",
-    ipv4Config: {
-      cidr: "192.0.2.0/24",
-      serverIP: "192.0.2.2",
-      pool: { start: "192.0.2.10", end: "192.0.2.200" },
-      domainSearch: ["vm.example"],
-    },
-  },
-  status: { ipv4: { allocated: { "192.0.2.10": MAC } } },
-};
+const POOL = poolWith({ domainSearch: ["vm.example"] });
 
 /**
  * A stand-in API server: answers every list with `POOL` and holds watches open, so a test can
@@ -107,6 +94,23 @@ describe("Agent", () => {
     expect(lists[0]?.searchParams.get("fieldSelector")).toBe("metadata.name=net-a");
   });
 
+  it("dumps each lease as its address and the options clients get, nothing else", async () => {
+    const { agent } = await startAgent();
+    expect(agent.leases()).toEqual({
+      [MAC]: {
+        address: LEASED,
+        serverAddress: SERVER,
+        subnetMask: "255.255.255.0",
+        broadcastAddress: "192.0.2.255",
+        routers: [],
+        dnsServers: [],
+        domainSearch: ["vm.example"],
+        ntpServers: [],
+        leaseSeconds: DEFAULT_LEASE_SECONDS,
+      },
+    });
+  });
+
   it("keeps the last good leases, reports `config`, on an option it cannot encode", async () => {
     const { agent, api } = await startAgent();
     expect(agent.lease(MAC)?.options.domainSearch).toEqual(["vm.example"]);
@@ -120,6 +124,6 @@ describe("Agent", () => {
 
     await expect.poll(() => agent.readiness().checks.config).toMatch(/INVALID_VALUE/);
     expect(agent.readiness().ready).toBe(false);
-    expect(agent.lease(MAC)).toMatchObject({ address: "192.0.2.10" });
+    expect(agent.lease(MAC)).toMatchObject({ address: LEASED });
   });
 });

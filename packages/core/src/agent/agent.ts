@@ -1,14 +1,14 @@
 import { networkInterfaces } from "node:os";
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { isIpv4 } from "@vm-dhcp/ipam";
 import type { Registry } from "prom-client";
-import { type ObjectList, ResourceClient } from "../api/client.js";
+import { ResourceClient } from "../api/client.js";
 import { IP_POOL, type IpPool } from "../api/types.js";
 import type { Readiness } from "../http/server.js";
 import { Reflector, type ReflectorState } from "../kube/reflector.js";
 import { errorText, type Logger } from "../logger.js";
 import { DhcpServer } from "./dhcp-server.js";
-import { type Lease, LeaseStore, leasesOf } from "./lease-store.js";
+import { type Lease, LeaseStore, leasesOf, type PoolOptions } from "./lease-store.js";
 import { createAgentMetrics } from "./metrics.js";
 import { NtpResolver, type ResolveHost } from "./ntp-resolver.js";
 import { type ClientNotice, Responder } from "./responder.js";
@@ -22,6 +22,12 @@ const SOCKET_RETRY_MS = 2_000;
  * seconds of the control plane's return rather than the reflector's default 30 s.
  */
 const WATCH_MAX_BACKOFF_MS = 10_000;
+
+/**
+ * One entry of the `/leases` dump: the lease's address and the pool's options as clients get
+ * them (the parsed CIDR, kept for the packet path only, is left out).
+ */
+export type LeaseDump = { address: string } & Omit<PoolOptions, "subnet">;
 
 /** `namespace/name` of the IPPool an agent serves. */
 export interface PoolRef {
@@ -63,26 +69,6 @@ function ownPoolSelector({ name }: PoolRef): string {
 }
 
 /**
- * Lists the IPPools of `namespace` that `fieldSelector` picks, so a relist fetches the
- * agent's own pool only, not every pool of the namespace. (ResourceClient.list takes no field
- * selector, hence the direct call.)
- */
-function poolLister(kubeConfig: KubeConfig, namespace: string, fieldSelector: string) {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = IP_POOL;
-  return async (): Promise<ObjectList<IpPool>> => {
-    const list = (await api.listNamespacedCustomObject({
-      group,
-      version,
-      plural,
-      namespace,
-      fieldSelector,
-    })) as { items: IpPool[]; metadata?: { resourceVersion?: string } };
-    return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
-  };
-}
-
-/**
  * The data plane of one pool: keeps a lease store equal to what the IPPool says and serves it
  * over DHCP. The store is built in full before the first packet is answered, rebuilt on every
  * change of the pool (allocations and options alike), and kept as it is while the API server
@@ -118,7 +104,7 @@ export class Agent {
       kubeConfig: options.kubeConfig,
       path: pools.path(namespace),
       fieldSelector,
-      list: poolLister(options.kubeConfig, namespace, fieldSelector),
+      list: () => pools.list(namespace, { fieldSelector }),
       onList: (items) => this.#setPool(items[0]),
       onEvent: (type, pool) => this.#setPool(type === "DELETED" ? undefined : pool),
       onState: (state) => this.#onWatchState(state),
@@ -148,11 +134,12 @@ export class Agent {
     return this.#store.get(mac);
   }
 
-  /** `/leases` dump: MAC -> lease. */
-  leases(): Record<string, Omit<Lease, "mac" | "options"> & Lease["options"]> {
-    const dump: Record<string, Omit<Lease, "mac" | "options"> & Lease["options"]> = {};
-    for (const lease of this.#store.leases()) {
-      dump[lease.mac] = { address: lease.address, ...lease.options };
+  /** `/leases` dump: MAC -> the address and the options a client gets with it. */
+  leases(): Record<string, LeaseDump> {
+    const dump: Record<string, LeaseDump> = {};
+    for (const { mac, address, options } of this.#store.leases()) {
+      const { subnet: _parsedCidr, ...sent } = options;
+      dump[mac] = { address, ...sent };
     }
     return dump;
   }

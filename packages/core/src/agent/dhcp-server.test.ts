@@ -1,15 +1,7 @@
-import {
-  BootOp,
-  type DhcpEncodeErrorCode,
-  type DhcpMessage,
-  type DhcpOptions,
-  encode,
-  MessageType,
-  parseMac,
-} from "@vm-dhcp/dhcp-codec";
+import { type DhcpEncodeErrorCode, MessageType, parseMac } from "@vm-dhcp/dhcp-codec";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import type { IpPool } from "../api/types.js";
+import { LEASED, MAC, packet, poolWith, XID } from "../../test/agent/fixtures.js";
 import type { Logger } from "../logger.js";
 import { DhcpServer, type DropReason } from "./dhcp-server.js";
 import { type Lease, LeaseStore, leasesOf, type PoolOptions } from "./lease-store.js";
@@ -17,49 +9,11 @@ import { createAgentMetrics } from "./metrics.js";
 import { type Destination, Responder } from "./responder.js";
 import type { Transport } from "./udp-transport.js";
 
-const MAC = "52:54:00:aa:bb:01";
-const pool: IpPool = {
-  metadata: { namespace: "default", name: "net-a" },
-  spec: {
-    networkName: "default/net-a",
-    ipv4Config: {
-      cidr: "192.0.2.0/24",
-      serverIP: "192.0.2.2",
-      pool: { start: "192.0.2.10", end: "192.0.2.200" },
-    },
-  },
-  status: { ipv4: { allocated: { "192.0.2.10": MAC } } },
-};
+const pool = poolWith();
 
-/** A request from `mac` with a few fields and options set. */
-function packet(
-  type: MessageType,
-  options: Partial<DhcpOptions> = {},
-  fields: Partial<DhcpMessage> = {},
-  mac = MAC,
-): Buffer {
-  return encode({
-    op: BootOp.Request,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 7,
-    secs: 0,
-    flags: 0,
-    ciaddr: "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: "0.0.0.0",
-    chaddr: parseMac(mac),
-    sname: "",
-    file: "",
-    ...fields,
-    options: { messageType: type, unknown: [], ...options },
-  });
-}
-
-function discover(mac: string, options: Partial<DhcpOptions> = {}): Buffer {
-  return packet(MessageType.Discover, options, {}, mac);
+/** A DISCOVER from `mac`, as the socket delivers it. */
+function discover(mac = MAC): Buffer {
+  return packet(MessageType.Discover, {}, { chaddr: parseMac(mac) });
 }
 
 type Level = keyof Logger;
@@ -70,8 +24,14 @@ interface LogLine {
   fields: Record<string, unknown> | undefined;
 }
 
-/** A server over a transport that records what it was asked to send. */
-function server(packetLogs: boolean | undefined, setup: { responder?: Responder } = {}) {
+/**
+ * A server over a transport that records what it was asked to send, answering from a store
+ * that holds `pool`'s one lease.
+ */
+function server(
+  packetLogs: boolean | undefined,
+  setup: { responder?: (store: LeaseStore) => Responder } = {},
+) {
   const store = new LeaseStore();
   store.replace(leasesOf(pool));
   const sent: Destination[] = [];
@@ -93,7 +53,7 @@ function server(packetLogs: boolean | undefined, setup: { responder?: Responder 
     debug: log("debug"),
   };
   const metrics = createAgentMetrics(new Registry());
-  const responder = setup.responder ?? new Responder(store);
+  const responder = setup.responder?.(store) ?? new Responder(store);
   const options = { responder, transport, metrics, logger };
   const dhcp = new DhcpServer(packetLogs === undefined ? options : { ...options, packetLogs });
   const debug = () => lines.filter((line) => line.level === "debug").map((line) => line.message);
@@ -121,7 +81,7 @@ describe("DhcpServer.handle", () => {
     ["off: the hot path builds no debug lines", false, []],
   ] as const)("per-packet logs %s", async (_why, packetLogs, lines) => {
     const { dhcp, sent, debug } = server(packetLogs);
-    await dhcp.handle(discover(MAC), from);
+    await dhcp.handle(discover(), from);
     await dhcp.handle(discover("52:54:00:00:00:99"), from);
     expect(sent).toEqual([{ address: "255.255.255.255", port: 68 }]);
     expect(debug()).toEqual(lines);
@@ -143,14 +103,12 @@ describe("DhcpServer.handle", () => {
     [
       "a value the codec refuses: an invalid reply, logged as such at error",
       { domainSearch: ["a..b"] },
-      576,
       "reply-invalid",
       { level: "error", message: "reply cannot be encoded", code: "INVALID_VALUE" },
     ],
     [
-      "options over the client's 576 bytes: too large, a warning",
+      "options over the 576 bytes of a client without option 57: too large, a warning",
       { domainName: "d".repeat(300) },
-      576,
       "reply-too-large",
       {
         level: "warn",
@@ -158,31 +116,36 @@ describe("DhcpServer.handle", () => {
         code: "DOES_NOT_FIT",
       },
     ],
-  ] satisfies [string, Partial<PoolOptions>, number, DropReason, ExpectedLog][])(
+  ] satisfies [string, Partial<PoolOptions>, DropReason, ExpectedLog][])(
     "names an encode failure by its code: %s",
-    async (_why, change, max, reason, log) => {
+    async (_why, change, reason, log) => {
       const { dhcp, store, sent, lines, metrics } = server(false);
       store.replace(leaseWith(change));
-      await dhcp.handle(discover(MAC, { maxMessageSize: max }), from);
+      await dhcp.handle(discover(), from);
       expect(sent).toEqual([]);
       expect(await dropped(metrics)).toEqual({ [reason]: 1 });
       const { level, message, code } = log;
       expect(lines).toEqual([
-        { level, message, fields: expect.objectContaining({ code, xid: 7 }) },
+        { level, message, fields: expect.objectContaining({ code, xid: XID }) },
       ]);
     },
   );
 
   it("survives a failure nothing foresaw: logged at error, counted, next one served", async () => {
-    const failing = new Responder(new LeaseStore());
     let calls = 0;
-    failing.respond = () => {
-      calls++;
-      throw new TypeError("a bug");
+    /** A real responder whose first answer fails. */
+    const failingOnce = (store: LeaseStore) => {
+      const responder = new Responder(store);
+      const respond = responder.respond.bind(responder);
+      responder.respond = (request) => {
+        if (++calls === 1) throw new TypeError("a bug");
+        return respond(request);
+      };
+      return responder;
     };
-    const { dhcp, lines, metrics, deliver } = server(false, { responder: failing });
+    const { dhcp, sent, lines, metrics, deliver } = server(false, { responder: failingOnce });
     await dhcp.start();
-    deliver(discover(MAC)); // as the socket does: nobody awaits it
+    deliver(discover()); // as the socket does: nobody awaits it
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toBe(1);
     expect(await dropped(metrics)).toEqual({ "internal-error": 1 });
@@ -190,21 +153,20 @@ describe("DhcpServer.handle", () => {
       {
         level: "error",
         message: "request handling failed",
-        fields: { from: "0.0.0.0", mac: MAC, xid: 7, err: "a bug" },
+        fields: { from: "0.0.0.0", mac: MAC, xid: XID, err: "a bug" },
       },
     ]);
-    await expect(dhcp.handle(discover(MAC), from)).resolves.toBeUndefined();
+
+    await dhcp.handle(discover(), from);
+    expect(sent).toEqual([{ address: "255.255.255.255", port: 68 }]);
+    expect(await dropped(metrics)).toEqual({ "internal-error": 1 });
   });
 
   it.each([
-    [
-      "release",
-      packet(MessageType.Release, {}, { ciaddr: "192.0.2.10" }),
-      "client released its lease",
-    ],
+    ["release", packet(MessageType.Release, {}, { ciaddr: LEASED }), "client released its lease"],
     [
       "decline",
-      packet(MessageType.Decline, { requestedIpAddress: "192.0.2.10" }),
+      packet(MessageType.Decline, { requestedIpAddress: LEASED }),
       "client declined its address",
     ],
   ] as const)(
@@ -216,17 +178,24 @@ describe("DhcpServer.handle", () => {
         {
           level: "info",
           message,
-          fields: { kind, mac: MAC, address: "192.0.2.10", xid: 7 },
+          fields: { kind, mac: MAC, address: LEASED, xid: XID },
         },
       ]);
     },
   );
 
-  it("counts and drops a malformed packet without answering", async () => {
-    const { dhcp, sent, metrics } = server(false);
-    await dhcp.handle(Buffer.from([1, 2, 3]), from);
-    expect(sent).toEqual([]);
-    const counted = (await metrics.malformed.get()).values.reduce((sum, v) => sum + v.value, 0);
-    expect(counted).toBe(1);
-  });
+  it.each([
+    ["on by default: logged at debug", undefined, ["dropped malformed packet"]],
+    ["off: counted, but no debug line is built", false, []],
+  ] as const)(
+    "counts and drops a malformed packet without answering; per-packet logs %s",
+    async (_why, packetLogs, logged) => {
+      const { dhcp, sent, metrics, debug } = server(packetLogs);
+      await dhcp.handle(Buffer.from([1, 2, 3]), from);
+      expect(sent).toEqual([]);
+      const counted = (await metrics.malformed.get()).values.reduce((sum, v) => sum + v.value, 0);
+      expect(counted).toBe(1);
+      expect(debug()).toEqual(logged);
+    },
+  );
 });

@@ -28,8 +28,9 @@ export interface DhcpServerOptions {
   /** Told of every RELEASE and DECLINE a client sends for its lease. */
   onClientNotice?: (notice: ClientNotice) => void;
   /**
-   * Per-packet debug summaries ("reply sent", "request not answered"); on by default. Off,
-   * the hot path skips building them, which a logger that drops debug lines still pays for.
+   * Per-packet debug summaries ("reply sent", "request not answered", "dropped malformed
+   * packet"); on by default. Off, the hot path skips building them, which a logger that drops
+   * debug lines still pays for.
    */
   packetLogs?: boolean;
 }
@@ -114,13 +115,17 @@ export class DhcpServer {
       return decode(bytes);
     } catch (error) {
       if (!(error instanceof DhcpDecodeError)) throw error;
-      this.#options.metrics.malformed.inc({ code: error.code });
-      this.#options.logger.debug("dropped malformed packet", {
-        from: from.address,
-        code: error.code,
-        offset: error.offset,
-        err: error.message,
-      });
+      const { metrics, logger, packetLogs = true } = this.#options;
+      metrics.malformed.inc({ code: error.code });
+      if (packetLogs) {
+        const { code, offset, message } = error;
+        logger.debug("dropped malformed packet", {
+          from: from.address,
+          code,
+          offset,
+          err: message,
+        });
+      }
       return undefined;
     }
   }

@@ -1,33 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { IpPool, Ipv4Config } from "../api/types.js";
+import { EVERY_OPTION, LEASED, MAC, poolWith, SERVER } from "../../test/agent/fixtures.js";
+import type { Ipv4Config } from "../api/types.js";
 import { leasesOf, PoolConfigError } from "./lease-store.js";
-
-const MAC = "52:54:00:aa:bb:01";
-
-function poolWith(config: Partial<Ipv4Config>): IpPool {
-  return {
-    metadata: { namespace: "default", name: "net-a" },
-    spec: {
-      networkName: "default/net-a",
-      ipv4Config: {
-        cidr: "192.0.2.0/24",
-        serverIP: "192.0.2.2",
-        pool: { start: "192.0.2.10", end: "192.0.2.200" },
-        router: "192.0.2.1",
-        ...config,
-      },
-    },
-    status: {
-      ipv4: { allocated: { "192.0.2.10": MAC.toUpperCase(), "192.0.2.2": "RESERVED" } },
-    },
-  };
-}
+import { MAX_ADDRESSES_PER_NAME } from "./ntp-resolver.js";
 
 describe("leasesOf", () => {
   it("makes a lease of every MAC entry, keyed by the lower-case MAC, skipping marks", () => {
-    const leases = leasesOf(poolWith({}));
+    const pool = poolWith();
+    pool.status = { ipv4: { allocated: { [LEASED]: MAC.toUpperCase(), [SERVER]: "RESERVED" } } };
+    const leases = leasesOf(pool);
     expect([...leases.keys()]).toEqual([MAC]);
-    expect(leases.get(MAC)).toMatchObject({ address: "192.0.2.10" });
+    expect(leases.get(MAC)).toMatchObject({ address: LEASED });
   });
 
   it.each([
@@ -39,7 +22,7 @@ describe("leasesOf", () => {
     ["a router that is not an address", { router: "192.0.2" }, "spec.ipv4Config"],
     ["a lease time over 32 bits", { leaseTime: 2 ** 32 }, "spec.ipv4Config"],
     [
-      "a domain name too long for a 576-byte reply",
+      "literal values too long for a 576-byte reply: a 300-byte domain name",
       { domainName: "d".repeat(300) },
       "spec.ipv4Config",
     ],
@@ -58,8 +41,15 @@ describe("leasesOf", () => {
     );
   });
 
-  it("refuses NTP addresses that resolved to more than a reply can hold", () => {
-    const many = Array.from({ length: 80 }, (_, i) => `198.51.100.${i + 1}`);
-    expect(() => leasesOf(poolWith({}), many)).toThrow(/DOES_NOT_FIT/);
+  it("serves every option with as many resolved NTP addresses as the resolver keeps", () => {
+    // Four host names (the CRD's limit), each capped by the resolver: the most DNS can add.
+    // Answers are capped there, so a large one never makes the pool a configuration error.
+    const names = ["a", "b", "c", "d"].map((name) => `${name}.ntp.example`);
+    const resolved = Array.from(
+      { length: 4 * MAX_ADDRESSES_PER_NAME },
+      (_, i) => `198.51.100.${i}`,
+    );
+    const leases = leasesOf(poolWith({ ...EVERY_OPTION, ntp: names }), resolved);
+    expect(leases.get(MAC)?.options.ntpServers).toEqual(resolved);
   });
 });

@@ -1,5 +1,5 @@
 import { DhcpEncodeError } from "@vm-dhcp/dhcp-codec";
-import { formatIpv4, isIpv4, parseCidr } from "@vm-dhcp/ipam";
+import { formatIpv4, type Ipv4Cidr, isIpv4, parseCidr } from "@vm-dhcp/ipam";
 import { ALLOCATED_EXCLUDED, ALLOCATED_RESERVED, type IpPool } from "../api/types.js";
 import { assertRepliesEncode } from "./responder.js";
 
@@ -22,6 +22,11 @@ export interface PoolOptions {
   /** NTP servers as addresses; host names from the pool are resolved before they get here. */
   ntpServers: string[];
   leaseSeconds: number;
+  /**
+   * The pool's CIDR, parsed once per change of the pool so the packet path checks a relay's
+   * `giaddr` without parsing text. Sent to no client and left out of the `/leases` dump.
+   */
+  subnet: Ipv4Cidr;
 }
 
 /** One client's lease: its MAC, the address the control plane allocated, and the options. */
@@ -143,29 +148,28 @@ function encodeProblem(error: DhcpEncodeError): string {
 
 function unchecked(pool: IpPool, resolvedNtp: string[] | undefined): PoolOptions {
   const config = pool.spec.ipv4Config;
-  const { subnetMask, broadcastAddress } = maskAndBroadcast(config.cidr);
+  const subnet = subnetOf(config.cidr);
   if (!config.serverIP) {
     throw new PoolConfigError("spec.ipv4Config.serverIP", config.serverIP, "is required");
   }
   return {
     serverAddress: config.serverIP,
-    subnetMask,
-    broadcastAddress,
+    subnetMask: formatIpv4(subnet.mask),
+    broadcastAddress: formatIpv4(subnet.broadcast),
     routers: config.router ? [config.router] : [],
     dnsServers: config.dns ?? [],
     ...(config.domainName ? { domainName: config.domainName } : {}),
     domainSearch: config.domainSearch ?? [],
     ntpServers: resolvedNtp ?? (config.ntp ?? []).filter(isIpv4),
     leaseSeconds: config.leaseTime ?? DEFAULT_LEASE_SECONDS,
+    subnet,
   };
 }
 
-function maskAndBroadcast(cidrText: string): { subnetMask: string; broadcastAddress: string } {
-  let cidr: ReturnType<typeof parseCidr>;
+function subnetOf(cidrText: string): Ipv4Cidr {
   try {
-    cidr = parseCidr(cidrText);
+    return parseCidr(cidrText);
   } catch (error) {
     throw new PoolConfigError("spec.ipv4Config.cidr", cidrText, (error as Error).message);
   }
-  return { subnetMask: formatIpv4(cidr.mask), broadcastAddress: formatIpv4(cidr.broadcast) };
 }

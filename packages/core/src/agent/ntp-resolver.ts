@@ -21,11 +21,20 @@ export interface NtpResolverOptions {
 
 const DEFAULT_TIMEOUT_MS = 3_000;
 const DEFAULT_REFRESH_MS = 5 * 60_000;
+/**
+ * Most addresses kept of one name's answer. Every NTP entry of a pool (at most 4, the CRD's
+ * limit) shares option 42 of one reply, and the whole reply must fit the 576 bytes every
+ * client accepts; a name answering with dozens of addresses (a round-robin pool) would make
+ * the pool's replies too large, a configuration error that on a first start keeps the agent
+ * from serving at all. Capped, names add at most 4 x 4 addresses, 64 bytes.
+ */
+export const MAX_ADDRESSES_PER_NAME = 4;
 
 /**
  * Turns the pool's NTP entries into addresses without ever blocking DHCP: literals pass
- * through, host names are looked up in the background and their last good answer is kept.
- * A name that never resolved is left out of the option until it does.
+ * through, host names are looked up in the background and their last good answer is kept,
+ * at most {@link MAX_ADDRESSES_PER_NAME} addresses of it. A name that never resolved is left
+ * out of the option until it does.
  */
 export class NtpResolver {
   readonly #options: NtpResolverOptions;
@@ -75,11 +84,18 @@ export class NtpResolver {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const addresses = (await Promise.race([this.#resolve(name), timeout])).sort();
+      // Sorted before the cap: a resolver that rotates its answer changes nothing here.
+      const answer = [...new Set(await Promise.race([this.#resolve(name), timeout]))].sort();
+      const addresses = answer.slice(0, MAX_ADDRESSES_PER_NAME);
       const before = this.#known.get(name);
       if (before && before.join(",") === addresses.join(",")) return false;
       this.#known.set(name, addresses);
-      this.#options.logger.info("resolved NTP server name", { name, addresses });
+      const omitted = answer.length - addresses.length;
+      this.#options.logger.info("resolved NTP server name", {
+        name,
+        addresses,
+        ...(omitted > 0 ? { omitted } : {}),
+      });
       return true;
     } catch (error) {
       // Keep the last good answer: a resolver outage must not take NTP away from clients.

@@ -2,71 +2,33 @@ import {
   BootOp,
   BROADCAST_FLAG,
   type DhcpEncodeErrorCode,
-  type DhcpMessage,
-  type DhcpOptions,
   MessageType,
   OptionCode,
   parseMac,
 } from "@vm-dhcp/dhcp-codec";
 import { describe, expect, it } from "vitest";
+import {
+  EVERY_OPTION,
+  LEASED,
+  MAC,
+  poolWith,
+  request,
+  SERVER,
+  XID,
+} from "../../test/agent/fixtures.js";
 import type { IpPool } from "../api/types.js";
 import { LeaseStore, leasesOf, type PoolOptions } from "./lease-store.js";
 import { assertRepliesEncode, Responder } from "./responder.js";
 
-const SERVER = "192.0.2.2";
-const MAC = "52:54:00:aa:bb:01";
-const LEASED = "192.0.2.10";
 /** A relay inside the pool's 192.0.2.0/24, as the relay end-to-end test has it. */
 const RELAY = "192.0.2.250";
 
-const pool: IpPool = {
-  metadata: { namespace: "default", name: "net-a" },
-  spec: {
-    networkName: "default/net-a",
-    ipv4Config: {
-      cidr: "192.0.2.0/24",
-      serverIP: SERVER,
-      pool: { start: "192.0.2.10", end: "192.0.2.200" },
-      router: "192.0.2.1",
-      dns: ["192.0.2.53"],
-      domainName: "vm.example",
-      domainSearch: ["vm.example", "example"],
-      ntp: ["192.0.2.123"],
-      leaseTime: 3600,
-    },
-  },
-  status: { ipv4: { allocated: { [LEASED]: MAC, "192.0.2.2": "RESERVED" } } },
-};
+const pool = poolWith(EVERY_OPTION);
 
 function responder(active = true): Responder {
   const store = new LeaseStore();
   store.replace(leasesOf(pool));
   return new Responder(store, () => active);
-}
-
-function request(
-  type: MessageType,
-  options: Partial<DhcpOptions> = {},
-  fields: Partial<DhcpMessage> = {},
-): DhcpMessage {
-  return {
-    op: BootOp.Request,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 0x1234,
-    secs: 0,
-    flags: 0,
-    ciaddr: "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: "0.0.0.0",
-    chaddr: parseMac(MAC),
-    sname: "",
-    file: "",
-    ...fields,
-    options: { messageType: type, ...options },
-  };
 }
 
 function reply(outcome: ReturnType<Responder["respond"]>) {
@@ -79,7 +41,7 @@ describe("Responder.respond", () => {
     const { message, destination } = reply(responder().respond(request(MessageType.Discover)));
     expect(message.op).toBe(BootOp.Reply);
     expect(message.yiaddr).toBe(LEASED);
-    expect(message.xid).toBe(0x1234);
+    expect(message.xid).toBe(XID);
     expect(destination).toEqual({ address: "255.255.255.255", port: 68 });
     expect(message.options).toMatchObject({
       messageType: MessageType.Offer,

@@ -9,7 +9,7 @@ import {
   MIN_MAX_MESSAGE_SIZE,
   OptionCode,
 } from "@vm-dhcp/dhcp-codec";
-import { parseIpv4 } from "@vm-dhcp/ipam";
+import { cidrContains, parseIpv4 } from "@vm-dhcp/ipam";
 import type { Lease, LeaseStore, PoolOptions } from "./lease-store.js";
 
 /** UDP port of DHCP servers and relays (RFC 2131 section 4.1). */
@@ -214,10 +214,7 @@ function silent(reason: SilenceReason): Outcome {
  * a reply to it would also leave by the kernel's main routing table rather than `--nic`.
  */
 function relayedFromPool(request: DhcpMessage, pool: PoolOptions): boolean {
-  if (request.giaddr === ZERO) return true;
-  const mask = parseIpv4(pool.subnetMask);
-  const network = parseIpv4(pool.broadcastAddress) & mask;
-  return (parseIpv4(request.giaddr) & mask) === network;
+  return request.giaddr === ZERO || cidrContains(pool.subnet, parseIpv4(request.giaddr));
 }
 
 /** A DISCOVER without a parameter request list: its OFFER carries every pool option. */

@@ -19,6 +19,14 @@ export interface ObjectList<T> {
   resourceVersion: string;
 }
 
+/** Which objects a list returns, in the API server's selector syntax. */
+export interface ListSelectors {
+  /** e.g. `app=vm-dhcp-agent` */
+  labelSelector?: string;
+  /** e.g. `metadata.name=net-a` */
+  fieldSelector?: string;
+}
+
 /** How often an optimistic-concurrency update re-reads and retries before giving up. */
 export const DEFAULT_CONFLICT_ATTEMPTS = 5;
 
@@ -62,13 +70,18 @@ export class ResourceClient<T extends NamespacedObject> {
     }
   }
 
-  /** Lists the objects of one namespace, or of all namespaces when `namespace` is undefined. */
-  async list(namespace?: string, labelSelector?: string): Promise<ObjectList<T>> {
+  /**
+   * Lists the objects of one namespace, or of all namespaces when `namespace` is undefined,
+   * narrowed by the selectors when given.
+   */
+  async list(namespace?: string, selectors: ListSelectors = {}): Promise<ObjectList<T>> {
     const { group, version, plural } = this.#kind;
+    const { labelSelector, fieldSelector } = selectors;
+    const query = { labelSelector, fieldSelector };
     const list = (
       namespace === undefined
-        ? await this.#api.listClusterCustomObject({ group, version, plural, labelSelector })
-        : await this.#api.listNamespacedCustomObject({ ...this.#at(namespace), labelSelector })
+        ? await this.#api.listClusterCustomObject({ group, version, plural, ...query })
+        : await this.#api.listNamespacedCustomObject({ ...this.#at(namespace), ...query })
     ) as { items: T[]; metadata?: { resourceVersion?: string } };
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
   }
