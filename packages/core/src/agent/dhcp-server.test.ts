@@ -35,13 +35,17 @@ function server(
   const store = new LeaseStore();
   store.replace(leasesOf(pool));
   const sent: Destination[] = [];
+  const payloads: Uint8Array[] = [];
   const lines: LogLine[] = [];
   let onPacket: ((bytes: Buffer, from: Destination) => void) | undefined;
   const transport: Transport = {
     start: async (deliver) => {
       onPacket = deliver;
     },
-    send: async (_bytes, to) => void sent.push(to),
+    send: async (bytes, to) => {
+      sent.push(to);
+      payloads.push(bytes);
+    },
     close: async () => {},
   };
   const log = (level: Level) => (message: string, fields?: Record<string, unknown>) =>
@@ -58,7 +62,7 @@ function server(
   const dhcp = new DhcpServer(packetLogs === undefined ? options : { ...options, packetLogs });
   const debug = () => lines.filter((line) => line.level === "debug").map((line) => line.message);
   const deliver = (bytes: Buffer) => onPacket?.(bytes, from);
-  return { dhcp, store, sent, lines, debug, metrics, deliver };
+  return { dhcp, store, sent, payloads, lines, debug, metrics, deliver };
 }
 
 /** The dropped-requests counter, by reason. */
@@ -75,6 +79,16 @@ function leaseWith(change: Partial<PoolOptions>): Map<string, Lease> {
 
 const from = { address: "0.0.0.0", port: 68 };
 
+/** Option codes in wire order in the options field of a packet without overload. */
+function wireOrder(bytes: Uint8Array): number[] {
+  const codes: number[] = [];
+  for (let at = 240; bytes[at] !== 255 && at < bytes.length; at += 2 + (bytes[at + 1] ?? 0)) {
+    if (bytes[at] === 0) at -= 1;
+    else codes.push(bytes[at] ?? 0);
+  }
+  return codes;
+}
+
 describe("DhcpServer.handle", () => {
   it.each([
     ["on by default", undefined, ["reply sent", "request not answered"]],
@@ -85,6 +99,14 @@ describe("DhcpServer.handle", () => {
     await dhcp.handle(discover("52:54:00:00:00:99"), from);
     expect(sent).toEqual([{ address: "255.255.255.255", port: 68 }]);
     expect(debug()).toEqual(lines);
+  });
+
+  it("sends the asked-for options in the client's order (RFC 2132 9.8)", async () => {
+    const { dhcp, payloads } = server(false);
+    const asked = packet(MessageType.Discover, { parameterRequestList: [51, 1, 54] });
+    await dhcp.handle(asked, from);
+    expect(payloads).toHaveLength(1);
+    expect(wireOrder(payloads[0]!).slice(0, 4)).toEqual([53, 51, 1, 54]);
   });
 
   it("drops a request relayed from outside the pool's CIDR, counted, logged at debug", async () => {

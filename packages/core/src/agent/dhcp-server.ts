@@ -162,7 +162,9 @@ export class DhcpServer {
     });
     let bytes: Buffer;
     try {
-      bytes = encode(reply.message, { maxMessageSize: reply.maxMessageSize });
+      // RFC 2132 9.8: the requested options go out in the order the client listed them.
+      const optionOrder = request.options.parameterRequestList;
+      bytes = encode(reply.message, { maxMessageSize: reply.maxMessageSize, optionOrder });
     } catch (error) {
       if (!(error instanceof DhcpEncodeError)) throw error;
       this.#unencodable(error, { ...fields(), maxMessageSize: reply.maxMessageSize });
