@@ -5,7 +5,8 @@
  * reaches a forwarder inside the namespace, which crosses to the host over a unix socket; the
  * host half connects to the real API server. The same in-namespace forwarder exposes the
  * agent's HTTP port (/readyz, /metrics, /leases) to the test as a unix socket. Cutting the
- * host half (see forwarder.ts) is how tests take the API server away from this agent only.
+ * host half (see forwarder.ts) takes the API server away from this agent only; the outage
+ * test stops a dedicated API server instead (see outage.test.ts).
  */
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";

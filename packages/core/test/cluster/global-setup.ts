@@ -6,7 +6,7 @@
 import type { TestProject } from "vitest/node";
 import { ensureBinaries } from "./binaries.js";
 import { TEST_CLUSTER_KEY, type TestClusterState } from "./state.js";
-import { startTestCluster, type TestCluster } from "./test-cluster.js";
+import { startTestCluster, type TestCluster, type TestClusterInfo } from "./test-cluster.js";
 
 let cluster: TestCluster | undefined;
 
@@ -28,14 +28,15 @@ async function start(): Promise<TestClusterState> {
       binaries: found.binaries,
       keepDir: process.env.VM_DHCP_TEST_CLUSTER_KEEP === "1",
     });
-    return { status: "ready", info: stripStop(cluster) };
+    return { status: "ready", info: infoOf(cluster) };
   } catch (err) {
     return { status: "failed", error: (err as Error).message };
   }
 }
 
-function stripStop({ stop: _stop, ...info }: TestCluster) {
-  return info;
+/** The plain data of a cluster, without its methods: what can cross to test workers. */
+function infoOf({ dir, server, caFile, kubeconfigs, tokens }: TestCluster): TestClusterInfo {
+  return { dir, server, caFile, kubeconfigs, tokens };
 }
 
 export async function setup(project: TestProject): Promise<void> {

@@ -34,8 +34,30 @@ export interface TestClusterInfo {
 
 /** A running cluster. */
 export interface TestCluster extends TestClusterInfo {
-  /** Stops the API server and etcd (SIGTERM, then SIGKILL) and removes `dir`. */
+  /**
+   * Stops the kube-apiserver process and leaves etcd running, for tests of what clients do
+   * without the API server. Does nothing when it is already stopped.
+   */
+  stopApiServer(options?: StopApiServerOptions): Promise<void>;
+  /**
+   * Starts kube-apiserver again after `stopApiServer()`: same port, certificates, tokens and
+   * flags, same etcd, so kubeconfigs and stored objects stay valid. Resolves once it is ready.
+   * Another process may take the port while the server is down; the start then fails with the
+   * server's log.
+   */
+  startApiServer(): Promise<void>;
+  /** Stops the API server (if running) and etcd (SIGTERM, then SIGKILL) and removes `dir`. */
   stop(): Promise<void>;
+}
+
+/** How `TestCluster.stopApiServer()` ends the process. */
+export interface StopApiServerOptions {
+  /**
+   * `SIGTERM` (the default) asks for a graceful shutdown: kube-apiserver stops listening at
+   * once but, while a client holds a watch open, exits only when killed 10 s later. `SIGKILL`
+   * ends it at once, as a crash would, dropping every connection.
+   */
+  readonly signal?: "SIGTERM" | "SIGKILL";
 }
 
 export interface StartOptions {
@@ -51,7 +73,9 @@ const CRD_DIRS = [
 ];
 const BASE_RBAC = join(REPO_ROOT, "packages", "core", "test", "fixtures", "rbac", "base-rbac.yaml");
 const GROUP_VERSION_PLURAL = "{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}";
+const APISERVER = "kube-apiserver";
 const READY_TIMEOUT_MS = 90_000;
+/** How long a process may take to exit after SIGTERM (see StopApiServerOptions). */
 const STOP_GRACE_MS = 10_000;
 const POLL_MS = 100;
 
@@ -137,55 +161,81 @@ async function startEtcd(
   return { proc, url };
 }
 
-async function startApiserver(
+/** How kube-apiserver runs: fixed at the first start and reused by every restart. */
+interface ApiserverLaunch {
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  readonly caFile: string;
+  readonly adminToken: string;
+}
+
+/** Writes the certificates and token file and chooses the port, without starting anything. */
+async function prepareApiserver(
   binary: string,
   dir: string,
   etcdUrl: string,
   tokens: Record<IdentityName, string>,
-): Promise<{ proc: LoggedProcess; server: string; caFile: string }> {
+): Promise<ApiserverLaunch> {
   const certs = await generateCerts(dir);
   const tokenFile = join(dir, "tokens.csv");
   await writeTokenFile(tokenFile, tokens);
   const port = await freePort();
-  const proc = spawnLogged(
-    "kube-apiserver",
+  const args = [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, "apiserver-certs")}`,
+    `--tls-cert-file=${certs.serverCert}`,
+    `--tls-private-key-file=${certs.serverKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    `--token-auth-file=${tokenFile}`,
+    "--authorization-mode=RBAC",
+    "--anonymous-auth=false",
+    `--service-account-key-file=${certs.serviceAccountPub}`,
+    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    // Allocation only: no traffic goes to this range (there is no proxy or kubelet).
+    "--service-cluster-ip-range=10.96.0.0/24",
+    // No token controller creates `default` service accounts, so this plugin would reject
+    // every pod in a fresh namespace.
+    "--disable-admission-plugins=ServiceAccount",
+    // No controller-manager: do not publish 127.0.0.1 as the `kubernetes` service endpoint.
+    "--endpoint-reconciler-type=none",
+    "--allow-privileged=true",
+    "--enable-priority-and-fairness=false",
+    "--profiling=false",
+    "--v=1",
+  ];
+  return {
     binary,
-    [
-      `--etcd-servers=${etcdUrl}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${port}`,
-      `--cert-dir=${join(dir, "apiserver-certs")}`,
-      `--tls-cert-file=${certs.serverCert}`,
-      `--tls-private-key-file=${certs.serverKey}`,
-      `--client-ca-file=${certs.caCert}`,
-      `--token-auth-file=${tokenFile}`,
-      "--authorization-mode=RBAC",
-      "--anonymous-auth=false",
-      `--service-account-key-file=${certs.serviceAccountPub}`,
-      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-      // Allocation only: no traffic goes to this range (there is no proxy or kubelet).
-      "--service-cluster-ip-range=10.96.0.0/24",
-      // No token controller creates `default` service accounts, so this plugin would reject
-      // every pod in a fresh namespace.
-      "--disable-admission-plugins=ServiceAccount",
-      // No controller-manager: do not publish 127.0.0.1 as the `kubernetes` service endpoint.
-      "--endpoint-reconciler-type=none",
-      "--allow-privileged=true",
-      "--enable-priority-and-fairness=false",
-      "--profiling=false",
-      "--v=1",
-    ],
-    join(dir, "kube-apiserver.log"),
-  );
-  const server = `https://127.0.0.1:${port}`;
-  const ca = readFileSync(certs.caCert);
+    args,
+    // Appended to by every start, so a restart keeps the earlier run's log.
+    logFile: join(dir, "kube-apiserver.log"),
+    server: `https://127.0.0.1:${port}`,
+    caFile: certs.caCert,
+    adminToken: tokens.admin,
+  };
+}
+
+/**
+ * Starts kube-apiserver and resolves once it is ready. `track` gets the process as soon as it
+ * is spawned, so that a start which fails or times out is still stopped with the rest.
+ */
+async function runApiserver(
+  launch: ApiserverLaunch,
+  track: (proc: LoggedProcess) => void,
+): Promise<void> {
+  const proc = spawnLogged(APISERVER, launch.binary, launch.args, launch.logFile);
+  track(proc);
+  const ca = readFileSync(launch.caFile);
   await waitFor("kube-apiserver is ready", proc, async () => {
-    const { status } = await httpGet(`${server}/readyz`, ca, tokens.admin);
+    const { status } = await httpGet(`${launch.server}/readyz`, ca, launch.adminToken);
     return status === 200;
   });
-  return { proc, server, caFile: certs.caCert };
 }
 
 const APPLY = ["apply", "--server-side", "--field-manager=vm-dhcp-test-harness"];
@@ -247,7 +297,7 @@ async function startOnce(
   options: StartOptions,
   dir: string,
   procs: LoggedProcess[],
-): Promise<TestClusterInfo> {
+): Promise<{ info: TestClusterInfo; launch: ApiserverLaunch }> {
   const log = options.log ?? console.log;
   let since = Date.now();
   const etcd = await startEtcd(options.binaries.etcd, dir);
@@ -256,22 +306,55 @@ async function startOnce(
 
   since = Date.now();
   const tokens = newTokens();
-  const api = await startApiserver(options.binaries.kubeApiserver, dir, etcd.url, tokens);
-  procs.push(api.proc);
-  log(`test-cluster: kube-apiserver ready at ${api.server} in ${seconds(since)}`);
+  const launch = await prepareApiserver(options.binaries.kubeApiserver, dir, etcd.url, tokens);
+  await runApiserver(launch, (proc) => procs.push(proc));
+  log(`test-cluster: kube-apiserver ready at ${launch.server} in ${seconds(since)}`);
 
   since = Date.now();
-  const kubeconfigs = await writeKubeconfigs(dir, api.server, api.caFile, tokens);
+  const kubeconfigs = await writeKubeconfigs(dir, launch.server, launch.caFile, tokens);
   const info: TestClusterInfo = {
     dir,
-    server: api.server,
-    caFile: api.caFile,
+    server: launch.server,
+    caFile: launch.caFile,
     kubeconfigs,
     tokens,
   };
   await installBaseObjects(info);
   log(`test-cluster: CRDs and base RBAC installed in ${seconds(since)}`);
-  return info;
+  return { info, launch };
+}
+
+/**
+ * Stopping and restarting kube-apiserver. `procs` always holds the processes running now, in
+ * start order, so that stop() and the exit hook reach whichever API server is current.
+ */
+function apiserverControls(
+  launch: ApiserverLaunch,
+  procs: LoggedProcess[],
+  log: (line: string) => void,
+): Pick<TestCluster, "stopApiServer" | "startApiServer"> {
+  const stopApiServer = async ({ signal = "SIGTERM" }: StopApiServerOptions = {}) => {
+    const proc = procs.find((each) => each.name === APISERVER);
+    if (!proc) return;
+    if (signal === "SIGKILL") proc.child.kill("SIGKILL");
+    await stopAll([proc], log);
+    procs.splice(procs.indexOf(proc), 1);
+    log(`test-cluster: kube-apiserver stopped (${signal})`);
+  };
+  const startApiServer = async () => {
+    if (procs.some((each) => each.name === APISERVER)) {
+      throw new Error("kube-apiserver is already running: call stopApiServer() first");
+    }
+    const since = Date.now();
+    try {
+      await runApiserver(launch, (proc) => procs.push(proc));
+    } catch (err) {
+      await stopApiServer();
+      throw err;
+    }
+    log(`test-cluster: kube-apiserver ready again at ${launch.server} in ${seconds(since)}`);
+  };
+  return { stopApiServer, startApiServer };
 }
 
 /**
@@ -301,9 +384,9 @@ export async function startTestCluster(options: StartOptions): Promise<TestClust
       else await rm(dir, { recursive: true, force: true });
     };
     try {
-      const info = await startOnce(options, dir, procs);
+      const { info, launch } = await startOnce(options, dir, procs);
       log(`test-cluster: cluster ready in ${seconds(started)}`);
-      return { ...info, stop };
+      return { ...info, ...apiserverControls(launch, procs, log), stop };
     } catch (err) {
       await stop();
       if (attempt >= 2) throw err;
