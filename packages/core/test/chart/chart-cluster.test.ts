@@ -617,7 +617,7 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       if (release) await run(["uninstall", release, "-n", release, "--ignore-not-found"]);
     });
 
-    it("installs into a new namespace, with the Service/PodMonitor the cluster serves", async () => {
+    it("installs into a new namespace, with the monitors the cluster serves", async () => {
       const args = ["upgrade", "--install", release, CHART_DIR, "-n", release];
       const result = await run([...args, "--create-namespace", ...NOWHERE]);
       expect(result.stderr.replace(/^.*symbolic link.*\n/gm, "")).toBe("");

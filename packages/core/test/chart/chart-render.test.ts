@@ -77,7 +77,7 @@ describeWithHelm("Helm chart", found, () => {
       objects = await render();
     });
 
-    it("renders every object the SPEC's chart holds, and no Service/PodMonitor without APIs", () => {
+    it("renders every object the SPEC's chart holds, and no monitors without their APIs", () => {
       const names = objects.map((m) => `${m.kind}/${m.metadata.name}`).sort();
       expect(names).toEqual(
         [
