@@ -69,7 +69,10 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a command to completion, optionally feeding `stdin`; never rejects on a non-zero exit. */
+/**
+ * Runs a command to completion, feeding `stdin` when given (stdin is closed otherwise); never
+ * rejects on a non-zero exit.
+ */
 export function runCommand(
   command: string,
   args: readonly string[],
@@ -77,15 +80,15 @@ export function runCommand(
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       env: options.env ?? process.env,
       cwd: options.cwd,
       timeout: options.timeoutMs,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.stdout!.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr!.on("data", (chunk: Buffer) => err.push(chunk));
     child.once("error", reject);
     child.once("close", (code, signal) => {
       const stderr = Buffer.concat(err).toString("utf8");
@@ -97,7 +100,7 @@ export function runCommand(
     });
     // A command that exits without reading stdin closes the pipe first (EPIPE); its exit
     // code says what happened, so the write error is not worth crashing the run for.
-    child.stdin.once("error", () => {});
-    child.stdin.end(options.stdin ?? "");
+    child.stdin?.once("error", () => {});
+    child.stdin?.end(options.stdin);
   });
 }

@@ -16,7 +16,6 @@
  * ```
  */
 
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +23,7 @@ import { join } from "node:path";
 import {
   type CommandResult,
   type LoggedProcess,
+  runCommand,
   spawnLogged,
   stopProcess,
 } from "../cluster/process.js";
@@ -48,31 +48,13 @@ export function which(command: string): string | undefined {
   return dirs.map((dir) => join(dir, command)).find((path) => existsSync(path));
 }
 
-/**
- * Runs a command to completion with stdin closed; never rejects on a non-zero exit. (Commands
- * here read no input, and one that exits before reading would make a stdin pipe fail.)
- */
+/** Runs a command to completion with stdin closed; never rejects on a non-zero exit. */
 export function run(
   command: string,
   args: readonly string[],
   timeoutMs = 30_000,
 ): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      const stderr = Buffer.concat(err).toString("utf8");
-      resolve({
-        code: code ?? 128,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: signal ? `${stderr}\n[killed by ${signal}]` : stderr,
-      });
-    });
-  });
+  return runCommand(command, args, { timeoutMs });
 }
 
 /** Namespaces, links and processes of one test file; see the module comment. */
