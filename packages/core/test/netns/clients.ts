@@ -41,6 +41,11 @@ export interface ReceivedLease {
 /** Hook reasons that mean "the client holds this address now" (dhcpcd "inform": its own). */
 const BOUND_REASONS = new Set(["bound", "renew", "rebind", "reboot", "inform"]);
 const EVENT_MARK = "@@event ";
+/**
+ * Closes an event's record. The hook appends its record in several writes, so a reader polling
+ * the file can see a marker whose environment is not written yet; only closed records count.
+ */
+const EVENT_END = "@@end";
 
 /** Options of {@link startClient}. */
 export interface ClientOptions {
@@ -206,7 +211,8 @@ const CONFIGS: Readonly<Record<ClientKind, string>> = {
  * the least a client needs to renew by unicast (the address on its interface).
  */
 function hookScript(kind: ClientKind, eventsFile: string): string {
-  const record = `{ echo "${EVENT_MARK}$1 $reason"; env | sort; } >> "${eventsFile}"`;
+  const lines = `echo "${EVENT_MARK}$1 $reason"; env | sort; echo "${EVENT_END}"`;
+  const record = `{ ${lines}; } >> "${eventsFile}"`;
   const actions: Record<ClientKind, string[]> = {
     dhclient: [
       'case "$reason" in',
@@ -232,15 +238,20 @@ function hookScript(kind: ClientKind, eventsFile: string): string {
 async function readEvents(path: string): Promise<HookEvent[]> {
   const text = await readFile(path, "utf8").catch(() => "");
   const events: HookEvent[] = [];
+  let open: HookEvent | undefined;
   for (const line of text.split("\n")) {
     if (line.startsWith(EVENT_MARK)) {
       const words = line.slice(EVENT_MARK.length).trim().split(" ").filter(Boolean);
-      events.push({ reason: (words[0] ?? "").toLowerCase(), env: {} });
+      open = { reason: (words[0] ?? "").toLowerCase(), env: {} };
       continue;
     }
-    const event = events.at(-1);
+    if (line === EVENT_END && open) {
+      events.push(open);
+      open = undefined;
+      continue;
+    }
     const equals = line.indexOf("=");
-    if (event && equals > 0) event.env[line.slice(0, equals)] = line.slice(equals + 1);
+    if (open && equals > 0) open.env[line.slice(0, equals)] = line.slice(equals + 1);
   }
   return events;
 }
