@@ -1,3 +1,5 @@
+import { apiErrorMessage, apiStatusCode } from "./api/errors.js";
+
 /**
  * The logging contract every role receives through its options. Messages are constant text;
  * values go in `fields` (`pool`, `mac`, `ip`, `xid`, `err`…) so logs can be searched and
@@ -22,7 +24,13 @@ export const silentLogger: Logger = {
   debug: () => {},
 };
 
-/** Turns an unknown thrown value into a loggable string. */
+/**
+ * Turns an unknown thrown value into a loggable string. A failed Kubernetes API call becomes
+ * `HTTP <code>: <the API server's message>` (say, `HTTP 403: ippools ... is forbidden: User
+ * ... cannot list ...`) rather than client-node's multi-line text with headers.
+ */
 export function errorText(error: unknown): string {
+  const code = apiStatusCode(error);
+  if (code !== undefined) return `HTTP ${code}: ${apiErrorMessage(error)}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -275,7 +275,7 @@ export class Agent {
   #onWatchState(state: ReflectorState): void {
     const fields = { ...this.#logFields(), watch: state, leases: this.#store.size };
     if (state === "disconnected") {
-      this.#options.logger.warn("lost the API server; serving the last known leases", fields);
+      this.#options.logger.warn("cannot watch the pool; serving the last known leases", fields);
     } else if (state === "synced") {
       this.#options.logger.info("watching the pool", fields);
     }
