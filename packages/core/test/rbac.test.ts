@@ -1,8 +1,10 @@
 /**
- * The base RBAC of the vm-dhcp identities (fixtures/rbac/base-rbac.yaml) against a real
- * RBAC authorizer: `kubectl auth can-i` and real requests as each identity.
+ * The base RBAC of the vm-dhcp identities (fixtures/rbac/base-rbac.yaml), and the agent's
+ * grant to read its own pool, against a real RBAC authorizer: `kubectl auth can-i` and real
+ * requests as each identity.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { grantAgentRead } from "./cluster/agent-grant.js";
 import { IDENTITIES, SYSTEM_NAMESPACE } from "./cluster/identities.js";
 import { type Kubectl, kubectlAs, mustKubectl } from "./cluster/kubectl.js";
 import { createNamespace, describeWithCluster } from "./cluster/use-cluster.js";
@@ -16,10 +18,19 @@ describeWithCluster("RBAC of the vm-dhcp identities", (cluster) => {
   const controller: Kubectl = kubectlAs(cluster, "controller");
   let ns = "";
   const pool = exampleIpPool("agent-pool");
+  const other = exampleIpPool("other-pool");
 
   beforeAll(async () => {
     ns = await createNamespace(admin, "rbac");
-    await mustKubectl(admin, ["apply", "--server-side", "-n", ns, "-f", "-"], JSON.stringify(pool));
+    for (const manifest of [pool, other]) {
+      await mustKubectl(
+        admin,
+        ["apply", "--server-side", "-n", ns, "-f", "-"],
+        JSON.stringify(manifest),
+      );
+    }
+    // What the controller does for a pool it serves; other-pool gets no grant.
+    await grantAgentRead(admin, ns, pool.metadata.name);
     await mustKubectl(admin, ["create", "secret", "generic", "db", "-n", ns, "--from-literal=k=v"]);
   });
 
@@ -40,17 +51,26 @@ describeWithCluster("RBAC of the vm-dhcp identities", (cluster) => {
       expect(out).toBe(IDENTITIES.agent.user);
     });
 
+    const own = `${POOLS}/agent-pool`;
     it.each([
-      { verb: "get", resource: POOLS, allowed: "yes", why: "reads its own pool" },
-      { verb: "list", resource: POOLS, allowed: "yes", why: "lists to start its watch" },
-      { verb: "watch", resource: POOLS, allowed: "yes", why: "follows option changes" },
+      { verb: "get", resource: own, allowed: "yes", why: "reads its own pool" },
+      { verb: "list", resource: own, allowed: "yes", why: "lists it by name to start its watch" },
+      { verb: "watch", resource: own, allowed: "yes", why: "follows option changes" },
+      {
+        verb: "get",
+        resource: `${POOLS}/other-pool`,
+        allowed: "no",
+        why: "another pool's MACs are not its business",
+      },
+      { verb: "list", resource: POOLS, allowed: "no", why: "no listing of every pool" },
+      { verb: "watch", resource: POOLS, allowed: "no", why: "no watching of every pool" },
       { verb: "create", resource: POOLS, allowed: "no", why: "pools are the operator's" },
-      { verb: "update", resource: POOLS, allowed: "no", why: "only the controller writes" },
-      { verb: "patch", resource: POOLS, allowed: "no", why: "only the controller writes" },
-      { verb: "delete", resource: POOLS, allowed: "no", why: "pools are the operator's" },
+      { verb: "update", resource: own, allowed: "no", why: "only the controller writes" },
+      { verb: "patch", resource: own, allowed: "no", why: "only the controller writes" },
+      { verb: "delete", resource: own, allowed: "no", why: "pools are the operator's" },
       {
         verb: "update",
-        resource: `${POOLS}/status`,
+        resource: `${own} --subresource=status`,
         allowed: "no",
         why: "status is the controller's",
       },
@@ -62,11 +82,17 @@ describeWithCluster("RBAC of the vm-dhcp identities", (cluster) => {
         why: "leases come from the pool",
       },
       { verb: "list", resource: "pods", allowed: "no", why: "nothing else" },
+      {
+        verb: "create",
+        resource: "roles.rbac.authorization.k8s.io",
+        allowed: "no",
+        why: "grants nothing",
+      },
     ])("can-i $verb $resource: $allowed ($why)", async ({ verb, resource, allowed }) => {
-      expect(await canI(agent, [verb, resource, "-n", ns])).toBe(allowed);
+      expect(await canI(agent, [verb, ...resource.split(" "), "-n", ns])).toBe(allowed);
     });
 
-    it("gets, lists and watches pools for real", async () => {
+    it("gets, lists and watches its own pool for real, by name", async () => {
       const got = await mustKubectl(agent, [
         "get",
         "ippool",
@@ -77,15 +103,29 @@ describeWithCluster("RBAC of the vm-dhcp identities", (cluster) => {
         "name",
       ]);
       expect(got.trim()).toBe(`ippool.network.harvesterhci.io/${pool.metadata.name}`);
-      const all = await mustKubectl(agent, ["get", "ippools", "-A", "-o", "name"]);
-      expect(all).toContain(`ippool.network.harvesterhci.io/${pool.metadata.name}`);
+      const byName = `metadata.name=${pool.metadata.name}`;
+      const listed = await mustKubectl(agent, [
+        ...["get", "ippools", "-n", ns, `--field-selector=${byName}`, "-o", "name"],
+      ]);
+      expect(listed.trim()).toBe(`ippool.network.harvesterhci.io/${pool.metadata.name}`);
       const pools = `/apis/network.harvesterhci.io/v1alpha1/namespaces/${ns}/ippools`;
-      const watchUrl = `${pools}?watch=true&timeoutSeconds=1`;
+      const watchUrl = `${pools}?watch=true&timeoutSeconds=1&fieldSelector=${byName}`;
       const events = await mustKubectl(agent, ["get", "--raw", watchUrl]);
       expect(events).toContain('"type":"ADDED"');
+      expect(events).not.toContain("other-pool");
     });
 
     it.each([
+      {
+        why: "read another pool",
+        args: ["get", "ippool", "other-pool"],
+        message: 'cannot get resource "ippools" in API group "network.harvesterhci.io"',
+      },
+      {
+        why: "list every pool of the namespace",
+        args: ["get", "ippools"],
+        message: 'cannot list resource "ippools" in API group "network.harvesterhci.io"',
+      },
       {
         why: "create",
         args: ["create", "-f", "-"],

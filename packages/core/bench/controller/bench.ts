@@ -22,6 +22,7 @@ import { Controller } from "../../src/controller/controller.js";
 import { type ApiCall, KubeClient } from "../../src/controller/kube-client.js";
 import { silentLogger } from "../../src/logger.js";
 import { ensureBinaries } from "../../test/cluster/binaries.js";
+import { SYSTEM_NAMESPACE } from "../../test/cluster/identities.js";
 import { kubectlAs, mustKubectl } from "../../test/cluster/kubectl.js";
 import { startTestCluster, type TestCluster } from "../../test/cluster/test-cluster.js";
 import {
@@ -105,6 +106,9 @@ async function setUp(cluster: TestCluster, prefix: string, maxBatchSize?: number
   const writes = new WriteCounter();
   const controller = new Controller({
     ...controllerOptions(cluster, ns, {
+      // The agent runs here as the test cluster's agent identity: a service account of
+      // harvester-system, which is where the controller's grant to read the pool must point.
+      namespace: SYSTEM_NAMESPACE,
       noAgent: true,
       http: undefined,
       logger: silentLogger,

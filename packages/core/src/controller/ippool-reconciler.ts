@@ -1,6 +1,7 @@
 import { type ConditionUpdate, getCondition, setCondition } from "../api/conditions.js";
 import type { IpPool, IpPoolConditionType, IpPoolStatus } from "../api/types.js";
 import type { Logger } from "../logger.js";
+import { AgentAccess } from "./agent-access.js";
 import { AgentManager, type AgentOutcome } from "./agent-manager.js";
 import { BY_NETWORK, BY_POOL, type ReconcileDeps } from "./context.js";
 import type { ControllerEventReason } from "./events.js";
@@ -38,19 +39,24 @@ const WARNING_REASONS = new Set([
  * IPPool reconciler (SPEC section 3): links the NetworkAttachmentDefinition, builds the IPAM
  * from the pool's status, keeps one agent pod, and keeps `used`, `available`, `agentPodRef`
  * and the conditions current; on pause or deletion it removes the agent and the caches and
- * keeps the data. Every status change goes through the pool's allocator, the only writer of
- * the pool status, so it rides on the same writes as the allocations.
+ * keeps the data. The agent may read its pool while the pool is linked and not paused (see
+ * {@link AgentAccess}), also under `--no-agent`, for agents run by other means. Every status
+ * change goes through the pool's allocator, the only writer of the pool status, so it rides on
+ * the same writes as the allocations.
  */
 export class IpPoolReconciler implements Reconciler {
   readonly name = "ippool";
   readonly #deps: ReconcileDeps;
   readonly #agents: AgentManager;
+  readonly #access: AgentAccess;
   readonly #orphans: OrphanSweeper;
   readonly #metricLabels = new Map<string, Record<PoolMetricLabels, string>>();
 
   constructor(deps: ReconcileDeps) {
     this.#deps = deps;
     this.#agents = new AgentManager(deps);
+    const { kube, clock, settings } = deps;
+    this.#access = new AgentAccess({ kube, clock, agent: settings.agent });
     this.#orphans = new OrphanSweeper(deps);
   }
 
@@ -86,7 +92,11 @@ export class IpPoolReconciler implements Reconciler {
    * `--no-agent` too, and keeps no agent.
    */
   async #agent(pool: IpPool, link: Link, logger: Logger): Promise<AgentOutcome> {
-    if (!link.ok) return this.#agents.unlinked(pool, link.reason, link.message, logger);
+    if (!link.ok) {
+      await this.#access.revoke(keyOf(pool), logger);
+      return this.#agents.unlinked(pool, link.reason, link.message, logger);
+    }
+    await this.#access.grant(pool, logger);
     if (this.#deps.settings.noAgent) {
       const message = "the controller runs with --no-agent";
       return {
@@ -143,6 +153,7 @@ export class IpPoolReconciler implements Reconciler {
     if ((await this.#agents.removeAgents(key, logger)) > 0) {
       this.#deps.events.emit(pool, "Normal", "AgentRemoved", "the pool is paused");
     }
+    await this.#access.revoke(key, logger);
     this.#forgetMetrics(key);
     const message = "spec.paused is true";
     const updates: PoolCondition[] = [
@@ -166,6 +177,7 @@ export class IpPoolReconciler implements Reconciler {
   async #cleanup(key: string, logger: Logger): Promise<void> {
     this.#deps.allocators.drop(key);
     await this.#agents.removeAgents(key, logger);
+    await this.#access.revoke(key, logger);
     for (const nad of this.#deps.caches.nads.byIndex(BY_POOL, key)) {
       await this.#labelNad(nad, { [LABEL_IPPOOL_NAMESPACE]: null, [LABEL_IPPOOL_NAME]: null });
     }

@@ -61,6 +61,19 @@ export const LEASE: ResourceKind = {
   plural: "leases",
 };
 
+export const ROLE: ResourceKind = {
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  kind: "Role",
+  plural: "roles",
+};
+export const ROLE_BINDING: ResourceKind = {
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  kind: "RoleBinding",
+  plural: "rolebindings",
+};
+
 export { IP_POOL, VM_NET_CFG };
 
 /**

@@ -7,6 +7,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { grantAgentRead } from "../cluster/agent-grant.js";
 import { type Kubectl, mustKubectl } from "../cluster/kubectl.js";
 import { API_VERSION } from "../fixtures/examples.js";
 import type { Lab } from "../netns/netns.js";
@@ -100,7 +101,10 @@ export class TestPool {
     return `${this.namespace}/${this.name}`;
   }
 
-  /** Creates or updates the pool's spec. */
+  /**
+   * Creates or updates the pool's spec, and lets the agent identity read the pool, as the
+   * controller would (no controller serves these pools).
+   */
   async apply(ipv4Config: Ipv4Config): Promise<void> {
     const manifest = {
       apiVersion: API_VERSION,
@@ -110,6 +114,7 @@ export class TestPool {
     };
     const args = ["apply", "--server-side", "--field-manager=agent-e2e", "-f", "-"];
     await mustKubectl(this.#admin, args, JSON.stringify(manifest));
+    await grantAgentRead(this.#admin, this.namespace, this.name);
   }
 
   /** Merges into `status.ipv4.allocated`: IP -> MAC, or null to remove the entry. */

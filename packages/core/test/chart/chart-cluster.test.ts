@@ -250,8 +250,13 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
     const VWC = "validatingwebhookconfigurations";
     const MWC = "mutatingwebhookconfigurations";
     it.each([
-      { role: "agent", args: ["get", POOLS, "-A"], allowed: "yes", why: "reads its pool" },
-      { role: "agent", args: ["watch", POOLS, "-A"], allowed: "yes", why: "follows it" },
+      {
+        role: "agent",
+        args: ["get", POOLS, "-A"],
+        allowed: "no",
+        why: "its own pool only, granted by the controller",
+      },
+      { role: "agent", args: ["watch", POOLS, "-A"], allowed: "no", why: "its own pool only" },
       { role: "agent", args: ["patch", POOLS, "-A"], allowed: "no", why: "never writes" },
       {
         role: "agent",
@@ -423,49 +428,6 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       expect(await canI(role, [...args])).toBe(allowed);
     });
 
-    it("lets the agent, as the chart's agent account, serve its pool's leases", async () => {
-      const pool = {
-        apiVersion: "network.harvesterhci.io/v1alpha1",
-        kind: "IPPool",
-        metadata: { name: "chart-pool", namespace: ns },
-        spec: {
-          networkName: "default/chart-net",
-          ipv4Config: {
-            cidr: "192.0.2.0/24",
-            serverIP: "192.0.2.2",
-            router: "192.0.2.1",
-            pool: { start: "192.0.2.10", end: "192.0.2.50" },
-            leaseTime: 600,
-          },
-        },
-      };
-      await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], JSON.stringify(pool));
-      const status = { status: { ipv4: { allocated: { "192.0.2.20": "52:54:00:c4:a7:01" } } } };
-      await mustKubectl(admin, [
-        ...["patch", "ippool", "chart-pool", "-n", ns, "--subresource=status", "--type=merge"],
-        ...["-p", JSON.stringify(status)],
-      ]);
-
-      const port = await freePort();
-      const proc = spawnLogged(
-        "agent",
-        "env",
-        [
-          `TSX_TSCONFIG_PATH=${TSCONFIG}`,
-          ...[process.execPath, "--import", TSX, CLI_MAIN, "agent", "--dry-run"],
-          ...[`--ippool-ref=${ns}/chart-pool`, `--kubeconfig=${agentKubeconfig}`],
-          ...[`--http-port=${port}`, "--enable-cache-dump-api"],
-        ],
-        join(dir, "agent.log"),
-      );
-      try {
-        const leases = await waitForLeases(proc, port);
-        expect(leases["52:54:00:c4:a7:01"]).toMatchObject({ address: "192.0.2.20" });
-      } finally {
-        await stopProcess(proc, 5_000);
-      }
-    });
-
     it(
       "lets the controller, as the chart's controller account and environment, do the walk-through",
       async () => {
@@ -509,6 +471,10 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
           });
           expect(pod.metadata.name).toBe(`${ns}-walk-pool-agent`);
           expect(pod.spec.serviceAccountName).toBe(accounts.agent);
+          const binding = await get(["get", "rolebinding", "vm-dhcp-agent-walk-pool"]);
+          expect(binding.subjects).toEqual([
+            { kind: "ServiceAccount", name: accounts.agent, namespace: ns },
+          ]);
           // The chart's pull secrets and agent values, through the controller's environment.
           expect(pod.spec.imagePullSecrets).toEqual([{ name: "regcred" }]);
           expect(pod.spec.nodeSelector).toEqual({ dhcp: "true" });
@@ -533,6 +499,60 @@ describeWithCluster("Helm chart on the test cluster", (cluster) => {
       },
       WALK_TIMEOUT_MS,
     );
+
+    /** The agent CLI in dry-run as the chart's agent account, serving `pool`. */
+    const startAgent = async (pool: string) => {
+      const port = await freePort();
+      const proc = spawnLogged(
+        `agent-${pool}`,
+        "env",
+        [
+          `TSX_TSCONFIG_PATH=${TSCONFIG}`,
+          ...[process.execPath, "--import", TSX, CLI_MAIN, "agent", "--dry-run"],
+          ...[`--ippool-ref=${ns}/${pool}`, `--kubeconfig=${agentKubeconfig}`],
+          ...[`--http-port=${port}`, "--enable-cache-dump-api"],
+        ],
+        join(dir, `agent-${pool}.log`),
+      );
+      return { proc, port };
+    };
+
+    it("lets the agent, as the chart's agent account, serve only its granted pool", async () => {
+      // The walk-through's controller granted walk-pool to the agent account; a pool no
+      // controller serves stays out of its reach.
+      const other = walkObjects(ns)[1]!;
+      other.metadata.name = "ungranted-pool";
+      await mustKubectl(admin, ["apply", "--server-side", "-f", "-"], JSON.stringify(other));
+      expect(await canI("agent", ["get", `${POOLS}/walk-pool`, "-n", "<ns>"])).toBe("yes");
+      expect(await canI("agent", ["get", `${POOLS}/ungranted-pool`, "-n", "<ns>"])).toBe("no");
+
+      const granted = await startAgent("walk-pool");
+      try {
+        const leases = await waitForLeases(granted.proc, granted.port);
+        expect(leases[WALK_MAC]).toMatchObject({ address: expect.stringMatching(/^192\.0\.2\./) });
+        expect(await tailLog(granted.proc.logFile, 10_000)).not.toMatch(/forbidden/i);
+      } finally {
+        await stopProcess(granted.proc, 5_000);
+      }
+    });
+
+    it("keeps an agent without its grant unready, and its log says why", async () => {
+      const { proc, port } = await startAgent("ungranted-pool");
+      try {
+        const entry = await eventually(proc, "the forbidden watch in the log", async () => {
+          const lines = (await tailLog(proc.logFile, 10_000)).split("\n");
+          return lines
+            .flatMap((line) => (line.startsWith("{") ? [JSON.parse(line)] : []))
+            .find((e) => e.message === "watch failed; retrying");
+        });
+        // One line an operator can act on: the status code and the API server's own reason.
+        expect(entry.err).toMatch(/^HTTP 403: ippools.network.harvesterhci.io "ungranted-pool"/);
+        expect(entry.err).toMatch(/is forbidden: User ".*-vm-dhcp-agent" cannot list resource/);
+        expect((await httpGet(port, "/readyz"))?.status).toBe(503);
+      } finally {
+        await stopProcess(proc, 5_000);
+      }
+    });
 
     it(
       "lets the webhook, as the chart's webhook account, keep its certificate and judge pools",

@@ -81,10 +81,8 @@ describeWithHelm("Helm chart", found, () => {
       const names = objects.map((m) => `${m.kind}/${m.metadata.name}`).sort();
       expect(names).toEqual(
         [
-          "ClusterRole/vm-dhcp-agent",
           "ClusterRole/vm-dhcp-controller",
           "ClusterRole/vm-dhcp-webhook",
-          "ClusterRoleBinding/vm-dhcp-agent",
           "ClusterRoleBinding/vm-dhcp-controller",
           "ClusterRoleBinding/vm-dhcp-webhook",
           "Deployment/vm-dhcp-controller",

@@ -2,14 +2,16 @@
  * The agent pod of a pool, against a real API server (no kubelet: the test writes the pod's
  * status itself to make it ready): exactly the pod SPEC section 3 describes, recreated when
  * deleted, replaced when the agent image changes unless the pool holds upgrades, replaced
- * under a new name when stuck terminating on a node that is gone, removed on pause.
+ * under a new name when stuck terminating on a node that is gone, removed on pause; the
+ * agent's grant to read its pool made with it and removed with it.
  */
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Pod, V1Role, V1RoleBinding } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IpPool } from "../../src/api/types.js";
 import type { Controller } from "../../src/controller/controller.js";
 import type { KubeClient } from "../../src/controller/kube-client.js";
 import type { NetworkAttachmentDefinition } from "../../src/controller/resources.js";
+import { kubectlAs } from "../cluster/kubectl.js";
 import { describeWithCluster } from "../cluster/use-cluster.js";
 import {
   CLUSTER_NETWORK,
@@ -26,6 +28,7 @@ import {
 
 // At most 63 characters (a label value), but too long for `<ns>-<name>-agent`.
 const LONG_NAME = `pool-${"x".repeat(45)}`;
+const rbac = (ns: string) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}`;
 
 describeWithCluster("controller: agent pods", (cluster) => {
   let admin: KubeClient;
@@ -33,6 +36,15 @@ describeWithCluster("controller: agent pods", (cluster) => {
   let ns = "";
   const podPath = (name?: string) => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ""}`;
   const agentName = () => `${ns}-pool-a-agent`;
+  const kubectl = kubectlAs(cluster, "admin");
+  /** The Role of the agent's grant to read `poolName` (its RoleBinding has the same name). */
+  const grant = async (poolName: string) => {
+    const name = `vm-dhcp-agent-${poolName}`;
+    const binding = await admin.get<V1RoleBinding>(`${rbac(ns)}/rolebindings/${name}`);
+    const role = await admin.get<V1Role>(`${rbac(ns)}/roles/${name}`);
+    if (role && binding) expect(binding.subjects?.[0]?.namespace).toBe(ns);
+    return role && binding ? role : undefined;
+  };
 
   const agentPods = async (poolName = "pool-a") =>
     (
@@ -142,6 +154,23 @@ describeWithCluster("controller: agent pods", (cluster) => {
       expect(pod.spec?.serviceAccountName).toBe("vm-dhcp-agent");
     });
 
+    it("comes with a grant that lets the agent account read this pool and no other", async () => {
+      const role = await grant("pool-a");
+      expect(role?.rules).toEqual([
+        {
+          apiGroups: ["network.harvesterhci.io"],
+          resources: ["ippools"],
+          resourceNames: ["pool-a"],
+          verbs: ["get", "list", "watch"],
+        },
+      ]);
+      const agentAccount = `system:serviceaccount:${ns}:vm-dhcp-agent`;
+      const canI = async (...args: string[]) =>
+        (await kubectl(["auth", "can-i", ...args, "-n", ns, `--as=${agentAccount}`])).stdout.trim();
+      expect(await canI("watch", "ippools.network.harvesterhci.io/pool-a")).toBe("yes");
+      expect(await canI("list", "ippools.network.harvesterhci.io")).toBe("no");
+    });
+
     it("shortens a long pool name to 63 characters with a hash", async () => {
       await admin.create(
         paths.pools(ns),
@@ -152,8 +181,8 @@ describeWithCluster("controller: agent pods", (cluster) => {
       expect(name.length).toBeLessThanOrEqual(63);
       expect(name).toMatch(new RegExp(`^${ns}-pool-x+-[0-9a-f]{6}-agent$`));
       await admin.delete(paths.pools(ns, LONG_NAME));
-      await eventually("long-named agent removed with its pool", async () =>
-        (await agentPods(LONG_NAME)).length === 0 ? true : undefined,
+      await eventually("long-named agent and its grant removed with its pool", async () =>
+        (await agentPods(LONG_NAME)).length === 0 && !(await grant(LONG_NAME)) ? true : undefined,
       );
     });
     it.each([
@@ -342,11 +371,15 @@ describeWithCluster("controller: agent pods", (cluster) => {
       });
       expect(registered.reason).toBe("Paused");
       expect((await httpGet(controller!.httpPort!, `/ipams/${ns}/pool-a`)).status).toBe(404);
+      await eventually("the agent's grant removed", async () =>
+        (await grant("pool-a")) ? undefined : true,
+      );
     });
 
     it("brings the agent and the cache back when the pool resumes", async () => {
       await admin.mergePatch(paths.pools(ns, "pool-a"), { spec: { paused: false } });
       await agentPod("agent back after resume");
+      expect(await grant("pool-a")).toBeDefined();
       await eventually("CacheReady True", async () => {
         const p = await admin.get<IpPool>(paths.pools(ns, "pool-a"));
         const ok = (type: string) =>

@@ -117,6 +117,10 @@ function setup() {
   const kube = {
     mergePatch: async (path: string, body: { metadata: NetworkAttachmentDefinition["metadata"] }) =>
       server.patchNad(`ns/${path.split("/").at(-1)}`, body),
+    // The agent's grant (agent-access.test.ts covers it): no Role yet, then made.
+    get: async () => undefined,
+    create: async (_path: string, body: unknown) => body,
+    delete: async () => false,
   } as unknown as KubeClient;
   const metrics = createControllerMetrics(new Registry());
   const events: string[] = [];
